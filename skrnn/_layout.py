@@ -1,0 +1,117 @@
+"""The chunked time-major layout that the kernels work on.
+
+A batch of ``B`` padded sequences ``(B, T, F)`` is sorted by length (longest
+first, ties kept in order), cut into chunks of ``CHUNK_SIZE`` sequences and
+stored as ``(n_chunks, T, CHUNK_SIZE, F)``. The last chunk is filled up with
+empty rows of length 0. Chunks are the unit of parallel work; their size is a
+constant so that results never depend on the number of threads.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """Where each sequence of a batch sits in the chunked layout.
+
+    Attributes
+    ----------
+    order : ndarray of shape (n_chunks * chunk_size,)
+        Batch index of the sequence in each chunk row (row-major over
+        ``(chunk, row)``), -1 for filler rows.
+    lengths : ndarray of shape (n_chunks, chunk_size), int32
+        Length of each chunk row, non-increasing within a chunk.
+    n_steps : int
+        Padded length ``T`` of the layout (the longest sequence).
+    """
+
+    order: np.ndarray
+    lengths: np.ndarray
+    n_steps: int
+
+    @property
+    def n_chunks(self):
+        return self.lengths.shape[0]
+
+    @property
+    def chunk_size(self):
+        return self.lengths.shape[1]
+
+    @property
+    def mask(self):
+        """Boolean ``(n_chunks, T, chunk_size)``: True at real steps."""
+        steps = np.arange(self.n_steps)[None, :, None]
+        return steps < self.lengths[:, None, :]
+
+
+def make_chunking(lengths, chunk_size=CHUNK_SIZE):
+    """Sort a batch by length and cut it into chunks.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (B,)
+        Real length of each sequence (at least 1).
+    chunk_size : int
+        Sequences per chunk.
+
+    Returns
+    -------
+    Chunking
+    """
+    lengths = np.asarray(lengths, dtype=np.intp)
+    n = lengths.shape[0]
+    n_chunks = -(-n // chunk_size)
+    sorted_idx = np.argsort(-lengths, kind="stable")
+    order = np.full(n_chunks * chunk_size, -1, dtype=np.intp)
+    order[:n] = sorted_idx
+    chunk_lengths = np.zeros(n_chunks * chunk_size, dtype=np.int32)
+    chunk_lengths[:n] = lengths[sorted_idx]
+    n_steps = int(lengths.max()) if n else 0
+    return Chunking(order, chunk_lengths.reshape(n_chunks, chunk_size), n_steps)
+
+
+def to_chunks(A, chunking, dtype=None):
+    """Gather a padded batch ``(B, T', W)`` into ``(n_chunks, T, S, W)``.
+
+    Steps beyond each sequence's length are set to 0 (they may hold NaN
+    padding); steps beyond ``A.shape[1]`` do not occur since ``T <= T'``.
+    """
+    dtype = A.dtype if dtype is None else dtype
+    C, S, T = chunking.n_chunks, chunking.chunk_size, chunking.n_steps
+    out = np.zeros((C * S, T, A.shape[2]), dtype=dtype)
+    rows = chunking.order >= 0
+    out[rows] = A[chunking.order[rows], :T]
+    out = out.reshape(C, S, T, -1).transpose(0, 2, 1, 3)
+    out = np.ascontiguousarray(out)
+    out[~chunking.mask] = 0
+    return out
+
+
+def from_chunks(Ac, chunking, n_sequences, fill=np.nan):
+    """Scatter ``(n_chunks, T, S, W)`` back to ``(B, T, W)``, ``fill`` at padding."""
+    C, T, S, W = Ac.shape
+    mask = chunking.mask[..., None]
+    flat = np.where(mask, Ac, fill).transpose(0, 2, 1, 3).reshape(C * S, T, W)
+    rows = chunking.order >= 0
+    out = np.empty((n_sequences, T, W), dtype=flat.dtype)
+    out[chunking.order[rows]] = flat[rows]
+    return out
+
+
+def last_step_index(chunking):
+    """Index arrays into ``(n_chunks, T, S)`` of each sequence's last real step.
+
+    Returns ``(c, t, s)`` for the sequences in batch order ``0 .. B-1``.
+    """
+    C, S = chunking.n_chunks, chunking.chunk_size
+    rows = np.flatnonzero(chunking.order >= 0)
+    batch = chunking.order[rows]
+    inverse = np.empty_like(rows)
+    inverse[batch] = rows
+    c, s = np.divmod(inverse, S)
+    t = chunking.lengths[c, s] - 1
+    return c, t, s

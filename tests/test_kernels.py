@@ -1,0 +1,162 @@
+"""Each cell kernel against its NumPy reference and against finite differences.
+
+The kernels are called directly on the chunked layout (skrnn._layout) with a
+small chunk size, so that several chunks, filler rows and sequences of
+different lengths all occur.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import reference as ref
+from skrnn import _elman
+from skrnn._layout import from_chunks, make_chunking, to_chunks
+
+ACTIVATION_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+
+# name: (kernel module, gates per unit, cache width per unit, reference step, init)
+CELLS = {
+    "rnn": (_elman, 1, 0, ref.elman_step, ref.elman_init),
+}
+
+
+def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64):
+    _, G, _, _, _ = CELLS[cell]
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, T + 1, size=B)
+    lengths[0] = T
+    X = rng.normal(size=(B, T, F))
+    for i, n in enumerate(lengths):
+        X[i, n:] = np.nan
+    weights = [
+        rng.uniform(-0.6, 0.6, size=(G * H, F)),
+        rng.uniform(-0.6, 0.6, size=(G * H, H)),
+        rng.uniform(-0.3, 0.3, size=G * H),
+        rng.uniform(-0.3, 0.3, size=G * H),
+    ]
+    return X.astype(dtype), lengths, [w.astype(dtype) for w in weights]
+
+
+def _forward(cell, X, lengths, weights, activation, chunk_size=4, n_threads=2):
+    kernel, _, cache_width, _, _ = CELLS[cell]
+    H = weights[1].shape[1]
+    ch = make_chunking(lengths, chunk_size)
+    Xc = to_chunks(X, ch)
+    shape = Xc.shape[:3]
+    Hs = np.empty(shape + (H,), dtype=X.dtype)
+    cache = np.empty(shape + (cache_width * H,), dtype=X.dtype)
+    kernel.forward(Xc, ch.lengths, *weights, Hs, cache, ACTIVATION_CODES[activation],
+                   n_threads)
+    return ch, Xc, Hs, cache
+
+
+def _kernel_loss_and_grads(cell, X, lengths, weights, G_out, activation,
+                           bptt_steps=0, n_threads=2):
+    """Loss sum(G_out * H) over real steps, and the kernel's gradients."""
+    kernel = CELLS[cell][0]
+    ch, Xc, Hs, cache = _forward(cell, X, lengths, weights, activation,
+                                 n_threads=n_threads)
+    Gc = to_chunks(G_out, ch)
+    loss = float(np.sum(Gc * Hs))
+    C, T, S, F = Xc.shape
+    GH, H = weights[1].shape
+    dX = np.empty_like(Xc)
+    dW_ih = np.empty((C, GH, F))
+    dW_hh = np.empty((C, GH, H))
+    db_ih = np.empty((C, GH))
+    db_hh = np.empty((C, GH))
+    sq = np.empty((C, T))
+    kernel.backward(Xc, ch.lengths, *weights[:2], Hs, cache, Gc, dX, dW_ih, dW_hh,
+                    db_ih, db_hh, sq, ACTIVATION_CODES[activation], bptt_steps,
+                    n_threads)
+    grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
+    return loss, grads, from_chunks(dX, ch, X.shape[0])
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("activation", list(ACTIVATION_CODES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_matches_reference(cell, activation, dtype):
+    X, lengths, weights = _problem(cell, dtype=dtype)
+    _, _, _, step, init = CELLS[cell]
+    ch, _, Hs, _ = _forward(cell, X, lengths, weights, activation)
+    got = from_chunks(Hs, ch, X.shape[0])
+    assert got.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for i, n in enumerate(lengths):
+        expected = ref.run_layer(step, init, X[i].astype(np.float64), n,
+                                 [w.astype(np.float64) for w in weights],
+                                 activation=activation)
+        assert_allclose(got[i, :n], expected, rtol=tol, atol=tol)
+        assert np.all(np.isnan(got[i, n:]))
+
+
+def _fd_check(cell, activation, bptt_steps=0):
+    X, lengths, weights = _problem(cell, seed=1)
+    if activation == "relu":
+        # keep pre-activations away from the kink so differences are smooth
+        weights = [w * 0.5 for w in weights]
+    rng = np.random.default_rng(2)
+    G_out = rng.normal(size=X.shape[:2] + (weights[1].shape[1],))
+    loss, grads, dX = _kernel_loss_and_grads(cell, X, lengths, weights, G_out,
+                                             activation, bptt_steps)
+    eps = 1e-6
+
+    def f(ws, X_=X):
+        return _kernel_loss_and_grads(cell, X_, lengths, ws, G_out, activation)[0]
+
+    for k, w in enumerate(weights):
+        num = np.zeros_like(w)
+        for idx in np.ndindex(w.shape):
+            wp = [v.copy() for v in weights]
+            wm = [v.copy() for v in weights]
+            wp[k][idx] += eps
+            wm[k][idx] -= eps
+            num[idx] = (f(wp) - f(wm)) / (2 * eps)
+        err = np.linalg.norm(num - grads[k]) / max(np.linalg.norm(num), 1e-12)
+        assert err < 1e-6, (k, err)
+    num = np.zeros_like(X)
+    for i, n in enumerate(lengths):
+        for idx in np.ndindex(n, X.shape[2]):
+            Xp = X.copy()
+            Xm = X.copy()
+            Xp[(i,) + idx] += eps
+            Xm[(i,) + idx] -= eps
+            num[(i,) + idx] = (f(weights, Xp) - f(weights, Xm)) / (2 * eps)
+    real = ~np.isnan(X)
+    assert np.all(np.isnan(dX) == ~real)
+    err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])
+    assert err < 1e-6, err
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("activation", list(ACTIVATION_CODES))
+def test_backward_matches_finite_differences(cell, activation):
+    _fd_check(cell, activation)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_truncated_bptt_cuts_the_gradient_path(cell):
+    """With a window of k steps, the gradient of step t's output reaches only
+    the inputs of steps in t's own window."""
+    X, lengths, weights = _problem(cell, seed=3)
+    G_out = np.zeros(X.shape[:2] + (weights[1].shape[1],))
+    G_out[0, 5] = 1.0  # sequence 0 has the full length 7
+    _, _, dX = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh",
+                                      bptt_steps=3)
+    assert np.all(dX[0, :3] == 0)
+    assert np.all(np.abs(dX[0, 3:6]).sum(axis=1) > 0)
+    _, _, dX_full = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh")
+    assert np.all(np.abs(dX_full[0, :6]).sum(axis=1) > 0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_threads_do_not_change_results(cell):
+    X, lengths, weights = _problem(cell, B=40, seed=4)
+    G_out = np.random.default_rng(5).normal(size=X.shape[:2] + (weights[1].shape[1],))
+    one = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh", n_threads=1)
+    two = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh", n_threads=2)
+    for a, b in zip(one[1], two[1]):
+        assert np.array_equal(a, b)
+    assert np.array_equal(one[2], two[2], equal_nan=True)
