@@ -1,0 +1,249 @@
+"""Checks and conversions of sequence data: X, lengths, padding, y.
+
+The conventions (DESIGN.md, "Data"):
+
+- ``X`` is ``(n_sequences, n_steps, n_features)``; a 2-D table
+  ``(n_samples, n_features)`` is a set of one-step sequences; a list of NumPy
+  arrays is a set of sequences of their own lengths (2-D arrays are
+  ``(n_steps_i, n_features)``, 1-D arrays univariate series), padded with NaN.
+- A sequence ends at its last step that is not all-NaN; trailing all-NaN steps
+  are padding. A NaN before that is an error, and so is a sequence with no
+  observed step.
+"""
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, check_array, validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+IMPUTE_HINT = "impute it, e.g. with TimestepTransformer(SimpleImputer())"
+
+
+def _is_sequence_list(X):
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(x, np.ndarray) for x in X)
+    )
+
+
+def pad_sequences(sequences, dtype=None):
+    """Stack arrays of different lengths into a NaN-padded 3-D array.
+
+    Parameters
+    ----------
+    sequences : list of ndarray
+        Each of shape ``(n_steps_i, n_features)``, or ``(n_steps_i,)`` for a
+        univariate series.
+    dtype : dtype, default=None
+        Result dtype; float64 unless every sequence is float32.
+
+    Returns
+    -------
+    X : ndarray of shape (n_sequences, max n_steps_i, n_features)
+    """
+    arrays = []
+    for i, seq in enumerate(sequences):
+        a = np.asarray(seq)
+        if a.ndim == 1:
+            a = a[:, None]
+        if a.ndim != 2:
+            raise ValueError(
+                f"Sequence {i} has {a.ndim} dimensions; each sequence in a list "
+                "must be 2-D (n_steps, n_features) or 1-D (a univariate series)."
+            )
+        arrays.append(a)
+    n_features = {a.shape[1] for a in arrays}
+    if len(n_features) > 1:
+        raise ValueError(
+            "All sequences must have the same number of features; got "
+            f"{sorted(n_features)}."
+        )
+    if dtype is None:
+        all32 = all(a.dtype == np.float32 for a in arrays)
+        dtype = np.float32 if all32 else np.float64
+    n_steps = max(a.shape[0] for a in arrays)
+    out = np.full((len(arrays), n_steps, n_features.pop()), np.nan, dtype=dtype)
+    for i, a in enumerate(arrays):
+        out[i, : a.shape[0]] = a
+    return out
+
+
+def sequence_lengths(X):
+    """Real length of each sequence of a NaN-padded 3-D array.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_sequences, n_steps, n_features)
+
+    Returns
+    -------
+    lengths : ndarray of shape (n_sequences,), int
+        One past each sequence's last step that is not all-NaN (0 if none).
+    """
+    observed = ~np.all(np.isnan(X), axis=2)
+    T = X.shape[1]
+    last = T - np.argmax(observed[:, ::-1], axis=1)
+    return np.where(observed.any(axis=1), last, 0)
+
+
+def check_lengths(X, lengths):
+    """Raise if a sequence is empty or has a NaN before its last real step."""
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(
+            f"Sequence {empty[0]} has no observed step (every value is NaN); "
+            "drop it before fitting or predicting."
+        )
+    steps = np.arange(X.shape[1])[None, :, None]
+    inside = np.isnan(X) & (steps < lengths[:, None, None])
+    if inside.any():
+        i, t, f = np.argwhere(inside)[0]
+        raise ValueError(
+            f"Sequence {i} has NaN at step {t} (feature {f}) before its last "
+            f"observed step; {IMPUTE_HINT}. Input X contains NaN."
+        )
+
+
+def validate_sequences(estimator, X, *, reset):
+    """Check ``X`` and bring it to a NaN-padded 3-D float array.
+
+    Sets (``reset=True``) or checks ``n_features_in_`` and
+    ``feature_names_in_`` the way :func:`sklearn.utils.validation.validate_data`
+    does, with ``n_features_in_`` counting the features of one step.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    X : array-like of shape (n_sequences, n_steps, n_features) or \
+            (n_samples, n_features), or list of ndarray
+    reset : bool
+        True in ``fit``, False in ``predict``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_sequences, n_steps, n_features), float32 or float64
+        NaN at padded steps.
+    lengths : ndarray of shape (n_sequences,)
+    """
+    if _is_sequence_list(X):
+        X = pad_sequences(X)
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X, dtype=object).ndim if not hasattr(X, "shape") else 2
+    if ndim == 3:
+        X = check_array(
+            X,
+            allow_nd=True,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+            input_name="X",
+        )
+        if X.shape[1] == 0 or X.shape[2] == 0:
+            raise ValueError(
+                f"Found array with shape {X.shape}: sequences need at least one "
+                "step and one feature."
+            )
+        _check_feature_names(estimator, X, reset=reset)
+        n_features = X.shape[2]
+        if reset:
+            estimator.n_features_in_ = n_features
+        elif n_features != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {type(estimator).__name__} is "
+                f"expecting {estimator.n_features_in_} features as input."
+            )
+    else:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+        )
+        X = X[:, None, :]
+    X = np.ascontiguousarray(X)
+    lengths = sequence_lengths(X)
+    check_lengths(X, lengths)
+    return X, lengths
+
+
+def validate_targets(y, lengths, n_steps, *, return_sequences, numeric):
+    """Check ``y`` against the sequences and bring it to a 3-D array.
+
+    Parameters
+    ----------
+    y : array-like or list of ndarray
+        Sequence-to-one: ``(n_sequences,)`` or ``(n_sequences, n_outputs)``.
+        Per step: ``(n_sequences, n_steps)`` or
+        ``(n_sequences, n_steps, n_outputs)``, or a list of per-sequence arrays.
+    lengths : ndarray of shape (n_sequences,)
+    n_steps : int
+        Padded length of ``X``.
+    return_sequences : bool
+    numeric : bool
+        True for regression targets (float, finite at real steps); False for
+        labels of any type.
+
+    Returns
+    -------
+    y : ndarray of shape (n_sequences, 1, n_outputs) or \
+            (n_sequences, n_steps, n_outputs)
+        For sequence-to-one the single step is the target of the last real step.
+    """
+    n = lengths.shape[0]
+    if return_sequences and _is_sequence_list(y):
+        y = pad_sequences(y, dtype=None if numeric else object)
+    if numeric:
+        y = check_array(
+            y,
+            ensure_2d=False,
+            allow_nd=True,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan" if return_sequences else True,
+            input_name="y",
+        )
+    else:
+        y = np.asarray(y)
+    if y.shape[0] != n:
+        raise ValueError(
+            f"X has {n} sequences but y has {y.shape[0]} entries; give one target "
+            "per sequence."
+        )
+    if not return_sequences:
+        if y.ndim > 2:
+            raise ValueError(
+                f"y has shape {y.shape}; with return_sequences=False give one "
+                "target per sequence, (n_sequences,) or (n_sequences, n_outputs), "
+                "or set return_sequences=True for one target per step."
+            )
+        y = y.reshape(n, 1, -1)
+        if y.shape[2] == 0:
+            raise ValueError("y has no output column.")
+        return y
+    if y.ndim not in (2, 3):
+        raise ValueError(
+            f"y has shape {y.shape}; with return_sequences=True give one target "
+            "per step, (n_sequences, n_steps) or (n_sequences, n_steps, n_outputs)."
+        )
+    if y.shape[1] < n_steps:
+        raise ValueError(
+            f"y has {y.shape[1]} steps but X has sequences of {n_steps} steps; "
+            "give a target for every step (NaN at padded steps)."
+        )
+    y = y[:, :n_steps]
+    if y.ndim == 2:
+        y = y[:, :, None]
+    if numeric:
+        real = np.arange(n_steps)[None, :] < lengths[:, None]
+        has_target = ~np.all(np.isnan(y), axis=2) & real
+        if not has_target.any():
+            raise ValueError("y has no target at any real step (all NaN).")
+        partial = np.isnan(y).any(axis=2) & has_target
+        if partial.any():
+            i, t = np.argwhere(partial)[0]
+            raise ValueError(
+                f"y of sequence {i} at step {t} is NaN for some outputs but not "
+                "all; give all outputs of a step or none."
+            )
+    return y

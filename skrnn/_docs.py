@@ -1,0 +1,94 @@
+"""Docstring pieces shared by the gradient-trained estimators."""
+
+HIDDEN_LAYERS = """hidden_layer_sizes : int or tuple of int, default=(32,)
+        Hidden units of each stacked recurrent layer."""
+
+TRAINING_PARAMETERS = """solver : {'adam', 'sgd'}, default='adam'
+        Update rule, as in :class:`~sklearn.neural_network.MLPRegressor`.
+    alpha : float, default=1e-4
+        L2 penalty on the weight matrices (not the biases), scaled as in
+        ``MLPRegressor``: ``0.5 * alpha * ||W||^2 / batch size``.
+    batch_size : int or 'auto', default='auto'
+        Sequences per minibatch; 'auto' is ``min(200, n_sequences)``.
+    learning_rate_init : float, default=1e-3
+        Step size.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the sequences before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Start ``fit`` from the current weights.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for 'sgd'.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the sequences, stop when their score
+        has not improved for ``n_iter_no_change`` epochs and keep the best
+        weights.
+    validation_fraction : float, default=0.1
+        Share of the sequences held out for early stopping.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    clip_norm : float or None, default=None
+        Rescale the gradient of each minibatch to at most this global norm
+        (Pascanu et al., 2013); None means no clipping.
+    spectral_radius : float or None, default=None
+        Rescale each gate's recurrent weight block to this spectral radius at
+        initialisation; None keeps PyTorch's uniform initialisation.
+    bptt_steps : int or None, default=None
+        Truncated backpropagation through time: the gradient flows back at
+        most to the start of its window of ``bptt_steps`` steps (the forward
+        pass always runs over whole sequences). None means full BPTT.
+    return_sequences : bool, default=False
+        False: one target per sequence, read at its last real step. True: one
+        target per step.
+    n_jobs : int or None, default=None
+        OpenMP threads for the kernels; None means all cores as scikit-learn
+        counts them (respecting ``OMP_NUM_THREADS``, which dask and Ray
+        workers set to 1). Results are identical for any value."""
+
+CLASSIFIER_LOSS = """loss : {'log_loss', 'hinge'}, default='log_loss'
+        'log_loss': softmax (one logistic unit for two classes) and
+        cross-entropy; 'hinge': one decision value, two classes only, no
+        ``predict_proba``."""
+
+RNN_ACTIVATION = """activation : {'tanh', 'relu', 'logistic', 'identity'}, default='tanh'
+        Activation of the recurrent units."""
+
+COMMON_ATTRIBUTES = """loss_ : float
+        Training loss of the last epoch (with the L2 term).
+    best_loss_ : float or None
+        Lowest epoch loss (None with early stopping).
+    loss_curve_ : list of float
+        Loss of each epoch.
+    validation_scores_ : list of float or None
+        Score on the held-out sequences after each epoch (early stopping).
+    best_validation_score_ : float or None
+        Best of them.
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Sequences seen by the solver.
+    n_features_in_ : int
+        Features of one step.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` was a DataFrame.
+    n_outputs_ : int
+        Outputs of the read-out.
+    coefs_ : list of dict
+        One dict per recurrent layer with PyTorch's names, shapes and gate
+        order: ``weight_ih (G*H, F_in)``, ``weight_hh (G*H, H)``,
+        ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
+    output_coef_ : ndarray of shape (n_outputs_, H_last)
+    output_intercept_ : ndarray of shape (n_outputs_,)
+        The linear read-out."""

@@ -1,0 +1,236 @@
+"""The gradient-trained estimators: a cell times a task.
+
+A cell is its kernel module and one :class:`~skrnn._base.Cell` line here.
+"""
+
+from sklearn.utils._param_validation import StrOptions
+
+from . import _elman
+from ._base import ACTIVATIONS, Cell
+from ._docs import (
+    CLASSIFIER_LOSS,
+    COMMON_ATTRIBUTES,
+    HIDDEN_LAYERS,
+    RNN_ACTIVATION,
+    TRAINING_PARAMETERS,
+)
+from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
+
+ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0)
+
+_ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
+
+
+class RNNRegressor(BaseRecurrentRegressor):
+    _cell = ELMAN
+    _parameter_constraints = {
+        **BaseRecurrentRegressor._parameter_constraints,
+        **_ACTIVATION_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        activation="tanh",
+        *,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=None,
+        spectral_radius=None,
+        bptt_steps=None,
+        return_sequences=False,
+        n_jobs=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+            spectral_radius=spectral_radius,
+            bptt_steps=bptt_steps,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.activation = activation
+
+
+class RNNClassifier(BaseRecurrentClassifier):
+    _cell = ELMAN
+    _parameter_constraints = {
+        **BaseRecurrentClassifier._parameter_constraints,
+        **_ACTIVATION_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        activation="tanh",
+        *,
+        loss="log_loss",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=None,
+        spectral_radius=None,
+        bptt_steps=None,
+        return_sequences=False,
+        n_jobs=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            loss=loss,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+            spectral_radius=spectral_radius,
+            bptt_steps=bptt_steps,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.activation = activation
+
+
+RNNRegressor.__doc__ = f"""Elman recurrent network for regression.
+
+    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
+    ``torch.nn.RNN``) in one or more stacked layers, then a linear read-out,
+    trained by backpropagation through time on 0.5 x mean squared error.
+
+    Parameters
+    ----------
+    {HIDDEN_LAYERS}
+    {RNN_ACTIVATION}
+    {TRAINING_PARAMETERS}
+
+    Attributes
+    ----------
+    {COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    RNNClassifier : The same network for classification.
+    LSTMRegressor, GRURegressor : Gated cells, for long-range memory.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
+    training recurrent neural networks. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = X[:, :, 0].sum(axis=1)
+    >>> model = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                      max_iter=100, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    """
+
+RNNClassifier.__doc__ = f"""Elman recurrent network for classification.
+
+    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
+    ``torch.nn.RNN``) in one or more stacked layers, then a softmax (one
+    logistic unit for two classes) or hinge read-out.
+
+    Parameters
+    ----------
+    {HIDDEN_LAYERS}
+    {RNN_ACTIVATION}
+    {CLASSIFIER_LOSS}
+    {TRAINING_PARAMETERS}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    RNNRegressor : The same network for regression.
+    LSTMClassifier, GRUClassifier : Gated cells, for long-range memory.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 8, 1))
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> clf = RNNClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                     max_iter=100, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
