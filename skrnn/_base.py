@@ -366,6 +366,11 @@ class BaseRecurrent(BaseEstimator):
 
     # ------------------------------------------------------------- training
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         first_call = not (
             (self.warm_start or incremental) and hasattr(self, "coefs_")
         )
@@ -397,7 +402,8 @@ class BaseRecurrent(BaseEstimator):
             self._solver_state = _solvers.init_state(self.solver, self._params())
         elif not incremental and self._solver_state_kind() != self.solver:
             self._solver_state = _solvers.init_state(self.solver, self._params())
-        with _blas_single_threaded():
+        # a diverging fit is detected and handled below: no warnings for it here
+        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental)
         return self
 

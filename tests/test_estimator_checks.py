@@ -1,0 +1,12 @@
+"""scikit-learn's own API contract on every estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skrnn import RNNClassifier, RNNRegressor
+
+ESTIMATORS = [RNNRegressor(), RNNClassifier()]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

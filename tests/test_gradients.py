@@ -1,0 +1,148 @@
+"""The whole network's loss and gradient: NumPy reference and finite differences.
+
+The estimator's ``_loss_grad`` (kernels + read-out + loss + L2) is checked on
+padded batches, stacked layers, both output modes and every task.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.special import log_softmax
+
+import reference as ref
+from conftest import ragged_problem
+from skrnn import RNNClassifier, RNNRegressor
+from skrnn._layout import CHUNK_SIZE
+
+ACTIVATIONS = ["tanh", "relu", "logistic", "identity"]
+
+
+def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
+    """An initialised model (no training) and the encoded-target width."""
+    common = dict(hidden_layer_sizes=layers, activation=activation, alpha=0.3,
+                  return_sequences=return_sequences)
+    if task == "regression":
+        est = RNNRegressor(**common)
+        est._encoded_n_outputs = 2
+    else:
+        est = RNNClassifier(loss="hinge" if task == "hinge" else "log_loss", **common)
+        est.classes_ = np.arange(2 if task in ("binary", "hinge") else n_classes)
+    est._initialize(n_features, est._n_outputs(), np.float64, np.random.RandomState(1))
+    if activation == "relu":
+        # away from the kink, so that finite differences are smooth
+        for layer in est.coefs_:
+            layer["bias_ih"] += 0.5
+    return est
+
+
+def _targets(task, est, lengths, n_steps, return_sequences, rng):
+    n = lengths.shape[0]
+    T = n_steps if return_sequences else 1
+    O = est._n_outputs()
+    if task == "regression":
+        Y = rng.normal(size=(n, T, O))
+    else:
+        k = est.classes_.shape[0]
+        idx = rng.integers(0, k, size=(n, T))
+        Y = (idx[..., None] == 1).astype(float) if O == 1 else np.eye(k)[idx]
+    if return_sequences:
+        Y[np.arange(T)[None, :] >= lengths[:, None]] = np.nan
+        Y[2, 0] = np.nan  # a real step without a target
+    return Y
+
+
+CASES = [
+    ("regression", "tanh", (4,), False),
+    ("regression", "tanh", (4, 3), True),
+    ("binary", "logistic", (3, 4), False),
+    ("multiclass", "tanh", (4,), True),
+    ("hinge", "tanh", (4,), False),
+] + [("regression", act, (3, 2), seq) for act in ACTIVATIONS for seq in (False, True)]
+
+
+@pytest.mark.parametrize("task, activation, layers, return_sequences", CASES)
+def test_gradient_matches_finite_differences(task, activation, layers, return_sequences):
+    rng = np.random.default_rng(0)
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 5, max_steps=6, n_features=2)
+    est = _model(task, activation, layers, return_sequences, X.shape[2])
+    Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    loss, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    eps = 1e-6
+    for p, g in zip(est._params(), grads):
+        num = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            up = est._loss_grad(X, lengths, Y, sw, 1)[0]
+            p[idx] = old - eps
+            down = est._loss_grad(X, lengths, Y, sw, 1)[0]
+            p[idx] = old
+            num[idx] = (up - down) / (2 * eps)
+        err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
+        assert err < 1e-6, (p.shape, err)
+
+
+def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
+    """The loss of DESIGN.md written out per sequence and step."""
+    total, weight = 0.0, 0.0
+    for i, n in enumerate(lengths):
+        h = X[i, :n]
+        for layer in est.coefs_:
+            weights = [layer[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            h = ref.run_layer(ref.elman_step, ref.elman_init, h, n, weights,
+                              activation=est.activation)
+        outputs = h @ est.output_coef_.T + est.output_intercept_
+        steps = range(n) if return_sequences else [n - 1]
+        for t in steps:
+            y = Y[i, t if return_sequences else 0]
+            if np.isnan(y).any():
+                continue
+            z = outputs[t]
+            if task == "regression":
+                value = 0.5 * np.mean((z - y) ** 2)
+            elif task == "hinge":
+                value = max(0.0, 1 - (2 * y[0] - 1) * z[0])
+            elif z.shape[0] == 1:
+                p = 1 / (1 + np.exp(-z[0]))
+                value = -(y[0] * np.log(p) + (1 - y[0]) * np.log(1 - p))
+            else:
+                value = -np.dot(y, log_softmax(z))
+            total += sw[i] * value
+            weight += sw[i]
+    penalty = sum(np.sum(layer["weight_ih"] ** 2) + np.sum(layer["weight_hh"] ** 2)
+                  for layer in est.coefs_) + np.sum(est.output_coef_ ** 2)
+    return total / weight + 0.5 * est.alpha * penalty / sw.sum()
+
+
+@pytest.mark.parametrize("task, activation, layers, return_sequences", CASES)
+def test_loss_matches_numpy_reference(task, activation, layers, return_sequences):
+    rng = np.random.default_rng(1)
+    X, lengths = ragged_problem(rng, n=2 * CHUNK_SIZE + 3, max_steps=7, n_features=2)
+    est = _model(task, activation, layers, return_sequences, X.shape[2])
+    Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    loss, _ = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    expected = _reference_loss(est, X, lengths, Y, sw, task, return_sequences)
+    assert_allclose(loss, expected, rtol=1e-10)
+
+
+def test_padded_batch_gradient_is_the_weighted_sum_of_single_sequences():
+    """Padding never leaks into the math: a batch of sequences of different
+    lengths gives the weighted mean of the gradients of each sequence alone."""
+    rng = np.random.default_rng(2)
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 7, max_steps=8, n_features=3)
+    est = _model("regression", "tanh", (5, 3), True, X.shape[2])
+    est.alpha = 0.0
+    Y = _targets("regression", est, lengths, X.shape[1], True, rng)
+    Y[2, 0] = Y[3, 0]  # every real step has a target: equal weights per entry
+    sw = np.ones(X.shape[0])
+    _, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    expected = [np.zeros_like(g) for g in grads]
+    for i, n in enumerate(lengths):
+        _, single = est._loss_grad(X[i : i + 1, :n], lengths[i : i + 1], Y[i : i + 1, :n],
+                                   sw[i : i + 1], n_threads=1)
+        for e, g in zip(expected, single):
+            e += g * n / lengths.sum()
+    for g, e in zip(grads, expected):
+        assert_allclose(g, e, rtol=1e-10, atol=1e-14)

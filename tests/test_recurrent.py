@@ -1,0 +1,294 @@
+"""Behaviour of the gradient-trained estimators beyond scikit-learn's checks."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from conftest import ragged_problem
+from skrnn import RNNClassifier, RNNRegressor
+
+REGRESSORS = [RNNRegressor]
+CLASSIFIERS = [RNNClassifier]
+
+
+def _sum_task(rng, n=120, T=8):
+    X, lengths = ragged_problem(rng, n=n, max_steps=T, n_features=2)
+    y = np.nansum(X[:, :, 0], axis=1)
+    return X, lengths, y
+
+
+def _weights(est):
+    return [p.copy() for p in est._params()]
+
+
+@pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
+def test_n_jobs_gives_bit_identical_weights(Est, rng):
+    X, _, y = _sum_task(rng, n=150)
+    if Est in CLASSIFIERS:
+        y = y > 0
+    kw = dict(hidden_layer_sizes=(8, 5), max_iter=5, batch_size=70, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = Est(n_jobs=1, **kw).fit(X, y)
+        two = Est(n_jobs=2, **kw).fit(X, y)
+        again = Est(n_jobs=2, **kw).fit(X, y)
+    for a, b, c in zip(_weights(one), _weights(two), _weights(again)):
+        assert_array_equal(a, b)
+        assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
+def test_float32_trains_in_float32(Est, rng):
+    X, _, y = _sum_task(rng)
+    if Est in CLASSIFIERS:
+        y = y > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est(hidden_layer_sizes=6, max_iter=3, random_state=0).fit(
+            X.astype(np.float32), y)
+    assert all(p.dtype == np.float32 for p in est._params())
+    assert est.coefs_[0]["weight_hh"].dtype == np.float32
+    if Est in REGRESSORS:
+        assert est.predict(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
+def test_pickle_round_trip(Est, rng):
+    X, _, y = _sum_task(rng)
+    if Est in CLASSIFIERS:
+        y = np.where(y > 0, "pos", "neg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est(hidden_layer_sizes=6, max_iter=3, random_state=0).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert_array_equal(loaded.predict(X), est.predict(X))
+    loaded.partial_fit(X, y)  # the solver state survives too
+    assert loaded.n_iter_ == est.n_iter_ + 1
+
+
+def test_regressor_learns_a_sum():
+    rng = np.random.default_rng(0)
+    X, _, y = _sum_task(rng, n=300)
+    est = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01, max_iter=150,
+                       random_state=0).fit(X, y)
+    assert est.score(X, y) > 0.95
+
+
+def test_predictions_do_not_depend_on_padding_or_batch(rng):
+    X, lengths, y = _sum_task(rng, n=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=(5, 4), max_iter=2, random_state=0,
+                           return_sequences=True).fit(X, np.cumsum(np.nan_to_num(X[:, :, 0]), 1))
+    full = est.predict(X)
+    ragged = [X[i, :n] for i, n in enumerate(lengths)]
+    assert_allclose(est.predict(ragged), full, rtol=1e-12)
+    longer = np.concatenate([X, np.full((40, 5, 2), np.nan)], axis=1)
+    got = est.predict(longer)
+    assert got.shape == (40, X.shape[1] + 5)
+    assert_allclose(got[:, : X.shape[1]], full, rtol=1e-12)
+    for i, n in enumerate(lengths):
+        alone = est.predict(X[i : i + 1, :n])
+        assert_allclose(alone[0], full[i, :n], rtol=1e-12)
+        assert np.all(np.isnan(full[i, n:]))
+
+
+def test_sequence_to_one_reads_the_last_real_step(rng):
+    X, lengths, y = _sum_task(rng, n=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=4, max_iter=2, random_state=0).fit(X, y)
+        per_step = RNNRegressor(hidden_layer_sizes=4, max_iter=2, random_state=0,
+                                return_sequences=True)
+    per_step.__dict__.update({k: v for k, v in est.__dict__.items() if k.endswith("_")})
+    steps = per_step.predict(X)
+    assert_allclose(est.predict(X), steps[np.arange(30), lengths - 1], rtol=1e-12)
+
+
+def test_multi_output_regression(rng):
+    X, _, y = _sum_task(rng)
+    Y = np.column_stack([y, -y, 2 * y])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=6, max_iter=3, random_state=0).fit(X, Y)
+    assert est.n_outputs_ == 3
+    assert est.predict(X).shape == (X.shape[0], 3)
+    assert est.output_coef_.shape == (3, 6)
+
+
+def test_pytorch_layout_of_the_weights(rng):
+    X, _, y = _sum_task(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=(7, 5), max_iter=1).fit(X, y)
+    shapes = [{k: v.shape for k, v in layer.items()} for layer in est.coefs_]
+    assert shapes == [
+        {"weight_ih": (7, 2), "weight_hh": (7, 7), "bias_ih": (7,), "bias_hh": (7,)},
+        {"weight_ih": (5, 7), "weight_hh": (5, 5), "bias_ih": (5,), "bias_hh": (5,)},
+    ]
+    assert est.output_coef_.shape == (1, 5)
+    assert est.output_intercept_.shape == (1,)
+
+
+def test_classifier_string_labels_multiclass(rng):
+    X, _, y = _sum_task(rng, n=150)
+    labels = np.array(["low", "mid", "high"])[np.digitize(y, [-1, 1])]
+    est = RNNClassifier(hidden_layer_sizes=12, learning_rate_init=0.01, max_iter=100,
+                        random_state=0).fit(X, labels)
+    assert list(est.classes_) == ["high", "low", "mid"]
+    proba = est.predict_proba(X)
+    assert proba.shape == (150, 3)
+    assert_allclose(proba.sum(axis=1), 1)
+    assert est.decision_function(X).shape == (150, 3)
+    assert set(est.predict(X)) <= set(labels)
+    assert est.score(X, labels) > 0.8
+
+
+def test_binary_classifier_and_hinge(rng):
+    X, _, y = _sum_task(rng, n=150)
+    labels = np.where(y > 0, 1, -1)
+    for loss in ("log_loss", "hinge"):
+        est = RNNClassifier(hidden_layer_sizes=8, loss=loss, learning_rate_init=0.01,
+                            max_iter=80, random_state=0).fit(X, labels)
+        assert est.decision_function(X).shape == (150,)
+        assert est.score(X, labels) > 0.9
+    assert not hasattr(est, "predict_proba")
+    with pytest.raises(ValueError, match="two classes"):
+        RNNClassifier(loss="hinge").fit(X, np.arange(150) % 3)
+
+
+def test_per_step_tagging_ignores_labels_at_padding(rng):
+    X, lengths = ragged_problem(rng, n=80, max_steps=6, n_features=1)
+    tags = np.where(X[:, :, 0] > 0, "pos", "neg").astype(object)
+    tags[np.isnan(X[:, :, 0])] = None  # anything at padding
+    est = RNNClassifier(hidden_layer_sizes=8, learning_rate_init=0.02, max_iter=60,
+                        return_sequences=True, random_state=0).fit(X, tags)
+    assert list(est.classes_) == ["neg", "pos"]
+    pred = est.predict(X)
+    assert pred.shape == X.shape[:2]
+    padded = np.isnan(X[:, :, 0])
+    assert all(v is None for v in pred[padded])
+    assert est.score(X, tags) > 0.9
+    proba = est.predict_proba(X)
+    assert proba.shape == X.shape[:2] + (2,)
+    assert np.all(np.isnan(proba[padded]))
+    numeric = RNNClassifier(hidden_layer_sizes=3, max_iter=1, return_sequences=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        numeric.fit(X, (X[:, :, 0] > 0).astype(int))
+    assert np.all(np.isnan(numeric.predict(X)[padded]))
+
+
+def test_early_stopping_keeps_the_best_validation_weights(rng):
+    X, _, y = _sum_task(rng, n=200)
+    est = RNNRegressor(hidden_layer_sizes=8, early_stopping=True, max_iter=40,
+                       learning_rate_init=0.01, random_state=0, n_iter_no_change=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.best_loss_ is None
+
+
+def test_warm_start_and_partial_fit(rng):
+    X, _, y = _sum_task(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=5, max_iter=3, warm_start=True,
+                           random_state=0).fit(X, y)
+        before = _weights(est)
+        est.fit(X, y)
+    assert est.n_iter_ == 6
+    assert not np.array_equal(before[0], est.coefs_[0]["weight_ih"])
+    inc = RNNRegressor(hidden_layer_sizes=5, random_state=0)
+    for _ in range(3):
+        inc.partial_fit(X, y)
+    assert inc.n_iter_ == 3
+    clf = RNNClassifier(hidden_layer_sizes=5)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y > 0)
+    clf.partial_fit(X, y > 0, classes=[False, True])
+    assert clf.n_iter_ == 1
+
+
+def test_divergence_warns_and_keeps_finite_weights(rng):
+    X, _, y = _sum_task(rng)
+    est = RNNRegressor(hidden_layer_sizes=8, activation="identity", solver="sgd",
+                       learning_rate_init=5.0, max_iter=20, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        est.fit(X, y * 1e3)
+    assert np.all(np.isfinite(est.predict(X)))
+
+
+def test_verbose_prints_one_line_per_epoch(rng, capsys):
+    X, _, y = _sum_task(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        RNNRegressor(hidden_layer_sizes=3, max_iter=4, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("Iteration 1, loss = ")
+
+
+def test_spectral_radius_initialisation(rng):
+    X, _, y = _sum_task(rng)
+    est = RNNRegressor(hidden_layer_sizes=6, spectral_radius=0.7)
+    est._encoded_n_outputs = 1
+    est._initialize(2, 1, np.float64, np.random.RandomState(0))
+    radius = np.max(np.abs(np.linalg.eigvals(est.coefs_[0]["weight_hh"])))
+    assert_allclose(radius, 0.7)
+
+
+def test_clip_norm_and_truncated_bptt_train(rng):
+    X, _, y = _sum_task(rng, n=200)
+    est = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01, max_iter=100,
+                       clip_norm=1.0, bptt_steps=4, random_state=0).fit(X, y)
+    assert est.score(X, y) > 0.9
+
+
+# ----------------------------------------------------------------- bad input
+def test_nan_inside_a_sequence_names_sequence_and_step(rng):
+    X, _, y = _sum_task(rng)
+    X[1, 2, 0] = np.nan
+    X[1, 3] = 0.5
+    with pytest.raises(ValueError, match=r"Sequence 1 has NaN at step 2 \(feature 0\)"):
+        RNNRegressor().fit(X, y)
+    with pytest.raises(ValueError, match="TimestepTransformer\\(SimpleImputer\\(\\)\\)"):
+        RNNRegressor().fit(X, y)
+
+
+def test_bad_inputs_raise_clear_errors(rng):
+    X, _, y = _sum_task(rng)
+    empty = X.copy()
+    empty[4] = np.nan
+    with pytest.raises(ValueError, match="Sequence 4 has no observed step"):
+        RNNRegressor().fit(empty, y)
+    with pytest.raises(ValueError, match="infinity"):
+        bad = X.copy()
+        bad[0, 0, 0] = np.inf
+        RNNRegressor().fit(bad, y)
+    with pytest.raises(ValueError, match="y has 3 entries"):
+        RNNRegressor().fit(X, y[:3])
+    with pytest.raises(ValueError, match="only one class"):
+        RNNClassifier().fit(X, np.ones(X.shape[0]))
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        RNNRegressor(hidden_layer_sizes=(4, 0)).fit(X, y)
+    with pytest.raises(ValueError, match="activation"):
+        RNNRegressor(activation="softsign").fit(X, y)
+    with pytest.raises(ValueError, match="same number of features"):
+        RNNRegressor().fit([np.ones((3, 2)), np.ones((4, 3))], [1.0, 2.0])
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        RNNRegressor().fit(X, np.zeros(X.shape[:2] + (2,)))
+    with pytest.raises(NotFittedError):
+        RNNRegressor().predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(hidden_layer_sizes=3, max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        est.predict(np.ones((2, 4, 3)))
+    with pytest.raises(ValueError, match="y has no target"):
+        RNNRegressor(return_sequences=True).fit(X, np.full(X.shape[:2], np.nan))
