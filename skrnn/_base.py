@@ -58,6 +58,8 @@ class Cell:
     cache_width : int
         Per hidden unit, the width of the cache that ``forward`` fills for
         ``backward``.
+    torch_name : str
+        The ``torch.nn`` module with the same equations ('RNN', 'LSTM', 'GRU').
     forget_gate : int or None
         Index of the gate block whose bias starts at 1 (the LSTM forget gate).
     """
@@ -65,6 +67,7 @@ class Cell:
     kernel: ModuleType
     n_gates: int
     cache_width: int
+    torch_name: str
     forget_gate: int | None = None
 
 
@@ -406,6 +409,20 @@ class BaseRecurrent(BaseEstimator):
         with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental)
         return self
+
+    def to_torch(self):
+        """The equivalent ``torch.nn.Module`` (needs PyTorch).
+
+        Returns
+        -------
+        module : torch.nn.Module
+            See :func:`skrnn._torch.to_torch`: ``module(x, lengths)`` gives the
+            read-out's raw values for a batch-first tensor.
+        """
+        from ._torch import to_torch
+
+        check_is_fitted(self)
+        return to_torch(self)
 
     def _solver_state_kind(self):
         return "adam" if "ms" in self._solver_state else "sgd"

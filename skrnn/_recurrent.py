@@ -16,7 +16,7 @@ from ._docs import (
 )
 from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
 
-ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0)
+ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
 

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-MODULES = ["skrnn._recurrent"]
+MODULES = ["skrnn._recurrent", "skrnn.inspection"]
 
 
 @pytest.mark.parametrize("name", MODULES)

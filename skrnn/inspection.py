@@ -1,0 +1,56 @@
+"""Diagnostics of fitted recurrent estimators."""
+
+import numpy as np
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from ._base import BaseRecurrent, _blas_single_threaded
+
+
+def temporal_gradient_norms(estimator, X, y, sample_weight=None):
+    """Norm of the loss gradient with respect to the hidden state of each step.
+
+    This is the vanishing-gradient picture: how much the loss at the targets
+    still depends on the hidden state ``t`` steps back. With gradients that
+    vanish, the norms fall geometrically towards the first steps; with
+    exploding gradients they grow.
+
+    Parameters
+    ----------
+    estimator : fitted RNN/LSTM/GRU regressor or classifier
+    X : array-like, as in the estimator's ``fit``
+    y : array-like, as in the estimator's ``fit``
+    sample_weight : array-like of shape (n_sequences,), default=None
+
+    Returns
+    -------
+    norms : ndarray of shape (n_layers, n_steps)
+        For each recurrent layer and step ``t``, the Euclidean norm over all
+        sequences and units of dLoss/dh_t (the gradient reaching h_t from the
+        read-out and from step t + 1; truncated BPTT cuts the latter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> from skrnn.inspection import temporal_gradient_norms
+    >>> X = np.random.default_rng(0).normal(size=(50, 20, 1))
+    >>> y = X[:, 0, 0]  # the target is the first step: a long memory task
+    >>> model = RNNRegressor(hidden_layer_sizes=8, max_iter=5).fit(X, y)
+    >>> temporal_gradient_norms(model, X, y).shape
+    (1, 20)
+    """
+    if not isinstance(estimator, BaseRecurrent):
+        raise TypeError(
+            "temporal_gradient_norms needs a gradient-trained skrnn estimator "
+            f"(RNN, LSTM or GRU), got {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    X, lengths = estimator._validate_for_predict(X)
+    Y = estimator._encode_targets(y, lengths, X.shape[1], False, None)
+    sw = _check_sample_weight(sample_weight, X)
+    norms = []
+    n_threads = _openmp_effective_n_threads(estimator.n_jobs)
+    with _blas_single_threaded():
+        estimator._loss_grad(X, lengths, Y, sw, n_threads, step_norms=norms)
+    return np.array(norms)

@@ -1,0 +1,73 @@
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+
+from skrnn import RNNClassifier, RNNRegressor
+from skrnn.inspection import temporal_gradient_norms
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def test_norms_vanish_towards_the_first_steps_with_small_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 30, 2))
+    y = X[:, -1, 0]
+    est = _fit(RNNRegressor(hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3,
+                            random_state=0), X, y)
+    norms = temporal_gradient_norms(est, X, y)
+    assert norms.shape == (2, 30)
+    assert np.all(np.isfinite(norms))
+    # the only target is at the last step: the gradient decays going back
+    assert norms[0, 0] < 1e-3 * norms[0, -1]
+
+
+def test_norms_respect_truncation_and_padding():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 12, 1))
+    X[:, 8:] = np.nan  # every sequence has 8 real steps
+    y = rng.normal(size=20)
+    est = _fit(RNNRegressor(hidden_layer_sizes=5, max_iter=1, bptt_steps=4,
+                            random_state=0), X, y)
+    norms = temporal_gradient_norms(est, X, y)
+    assert norms.shape == (1, 8)
+    assert np.all(norms[0, :4] == 0)  # cut from the last window's target
+    assert np.all(norms[0, 4:] > 0)
+
+
+def test_norms_for_classifiers_and_wrong_estimators():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 5, 1))
+    y = X[:, 0, 0] > 0
+    clf = _fit(RNNClassifier(hidden_layer_sizes=3, max_iter=1), X, y)
+    assert temporal_gradient_norms(clf, X, y).shape == (1, 5)
+    with pytest.raises(TypeError, match="gradient-trained"):
+        temporal_gradient_norms(Ridge().fit(X[:, 0], y), X, y)
+
+
+def test_to_torch_reproduces_predict():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(25, 7, 3))
+    lengths = rng.integers(1, 8, size=25)
+    lengths[0] = 7
+    for i, n in enumerate(lengths):
+        X[i, n:] = np.nan
+    y = np.nan_to_num(X[:, :, 0]).sum(axis=1)
+    for activation in ("tanh", "relu"):
+        est = _fit(RNNRegressor(hidden_layer_sizes=(6, 4), activation=activation,
+                                max_iter=3, random_state=0), X, y)
+        module = est.to_torch()
+        with torch.no_grad():
+            out = module(torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths))
+        assert_allclose(out.numpy()[:, 0], est.predict(X), rtol=1e-8)
+    est.set_params(activation="logistic")
+    with pytest.raises(ValueError, match="no 'logistic' activation"):
+        est.to_torch()
