@@ -292,3 +292,19 @@ def test_bad_inputs_raise_clear_errors(rng):
         est.predict(np.ones((2, 4, 3)))
     with pytest.raises(ValueError, match="y has no target"):
         RNNRegressor(return_sequences=True).fit(X, np.full(X.shape[:2], np.nan))
+
+
+@pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
+def test_skops_round_trip_trusts_only_skrnn_types(Est, rng):
+    sio = pytest.importorskip("skops.io")
+    X, _, y = _sum_task(rng)
+    if Est in CLASSIFIERS:
+        y = y > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est(hidden_layer_sizes=(4, 3), max_iter=2, random_state=0).fit(X, y)
+    data = sio.dumps(est)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert all(name.startswith("skrnn.") for name in untrusted)
+    loaded = sio.loads(data, trusted=untrusted)
+    assert_array_equal(loaded.predict(X), est.predict(X))
