@@ -383,6 +383,10 @@ class BaseRecurrent(BaseEstimator):
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
         rng = check_random_state(self.random_state)
+        if not first_call:
+            # a new stream for every continued fit (warm start, partial_fit), so
+            # that each epoch shuffles differently, reproducibly for a seed
+            rng = np.random.RandomState([rng.randint(2**31 - 1), self.t_ % 2**32])
         dtype = X.dtype
         if first_call:
             self._initialize(X.shape[2], self._n_outputs(), dtype, rng)

