@@ -32,6 +32,23 @@ def elman_step(x, state, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
     return (act(W_ih @ x + b_ih + W_hh @ h + b_hh, activation),)
 
 
+def gru_init(H):
+    return (np.zeros(H),)
+
+
+def gru_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None):
+    """torch.nn.GRU, gate rows r, z, n; ``activation`` is ignored."""
+    (h,) = state
+    W_ir, W_iz, W_in = np.split(W_ih, 3)
+    W_hr, W_hz, W_hn = np.split(W_hh, 3)
+    b_ir, b_iz, b_in = np.split(b_ih, 3)
+    b_hr, b_hz, b_hn = np.split(b_hh, 3)
+    r = sigmoid(W_ir @ x + b_ir + W_hr @ h + b_hr)
+    z = sigmoid(W_iz @ x + b_iz + W_hz @ h + b_hz)
+    n = np.tanh(W_in @ x + b_in + r * (W_hn @ h + b_hn))
+    return ((1 - z) * n + z * h,)
+
+
 def run_layer(step, init, X, length, weights, **kw):
     """Hidden outputs ``(length, H)`` of one layer on one sequence."""
     H = weights[1].shape[1]

@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import reference as ref
-from skrnn import _elman
+from skrnn import _elman, _gru
 from skrnn._layout import from_chunks, make_chunking, to_chunks
 
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
@@ -18,6 +18,7 @@ ACTIVATION_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
 # name: (kernel module, gates per unit, cache width per unit, reference step, init)
 CELLS = {
     "rnn": (_elman, 1, 0, ref.elman_step, ref.elman_init),
+    "gru": (_gru, 3, 4, ref.gru_step, ref.gru_init),
 }
 
 
