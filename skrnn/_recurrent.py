@@ -5,7 +5,7 @@ A cell is its kernel module and one :class:`~skrnn._base.Cell` line here.
 
 from sklearn.utils._param_validation import StrOptions
 
-from . import _elman
+from . import _elman, _gru
 from ._base import ACTIVATIONS, Cell
 from ._docs import (
     CLASSIFIER_LOSS,
@@ -17,6 +17,7 @@ from ._docs import (
 from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
 
 ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
+GRU = Cell(kernel=_gru, n_gates=3, cache_width=4, torch_name="GRU")
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
 
@@ -234,3 +235,93 @@ RNNClassifier.__doc__ = f"""Elman recurrent network for classification.
     >>> clf.score(X, y) > 0.9
     True
     """
+
+
+class GRURegressor(BaseRecurrentRegressor):
+    _cell = GRU
+
+
+class GRUClassifier(BaseRecurrentClassifier):
+    _cell = GRU
+
+
+GRU_EQUATIONS = """``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)``,
+    ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``,
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
+    ``h' = (1 - z) * n + z * h`` (``torch.nn.GRU``; gate rows r, z, n)"""
+
+GRU_REFERENCES = """Cho, K. et al. (2014). Learning phrase representations using RNN
+    encoder-decoder for statistical machine translation. EMNLP."""
+
+
+def _gated_docstring(title, equations, task, extra_params, see_also, references,
+                     example, extra_attributes=""):
+    return f"""{title}
+
+    {equations}, in one or more stacked layers, then {task}.
+
+    Parameters
+    ----------
+    {HIDDEN_LAYERS}
+    {extra_params}{TRAINING_PARAMETERS}
+
+    Attributes
+    ----------
+    {extra_attributes}{COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    {see_also}
+
+    References
+    ----------
+    {references}
+
+    Examples
+    --------
+{example}
+    """
+
+
+REGRESSION_READOUT = "a linear read-out trained on 0.5 x mean squared error"
+CLASSIFICATION_READOUT = (
+    "a softmax (one logistic unit for two classes) or hinge read-out"
+)
+CLASSES_ATTRIBUTE = """classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    """
+
+GRURegressor.__doc__ = _gated_docstring(
+    "Gated recurrent unit (GRU) network for regression.",
+    GRU_EQUATIONS, REGRESSION_READOUT, "",
+    "GRUClassifier : The same network for classification.\n"
+    "    LSTMRegressor, RNNRegressor : Other cells.",
+    GRU_REFERENCES,
+    """    >>> import numpy as np
+    >>> from skrnn import GRURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = X[:, 0, 0]  # remember the first step
+    >>> model = GRURegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                      max_iter=100, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True""",
+)
+
+GRUClassifier.__doc__ = _gated_docstring(
+    "Gated recurrent unit (GRU) network for classification.",
+    GRU_EQUATIONS, CLASSIFICATION_READOUT, CLASSIFIER_LOSS + "\n    ",
+    "GRURegressor : The same network for regression.\n"
+    "    LSTMClassifier, RNNClassifier : Other cells.",
+    GRU_REFERENCES,
+    """    >>> import numpy as np
+    >>> from skrnn import GRUClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = np.where(X[:, 0, 0] > 0, "up", "down")  # the first step's sign
+    >>> clf = GRUClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                     max_iter=50, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True""",
+    CLASSES_ATTRIBUTE,
+)

@@ -82,7 +82,7 @@ def forward(
     if C == 0 or T == 0 or S == 0:
         return
     with nogil:
-        for c in prange(C, schedule='static', num_threads=n_threads):
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
                            &W_hh[0, 0], &b_ih[0], &b_hh[0], &Hs[c, 0, 0, 0],
                            T, S, F, H, activation)
@@ -203,7 +203,7 @@ def backward(
     cdef floating[:, :, :, ::1] dA = np.empty((C, T, S, H), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     with nogil:
-        for c in prange(C, schedule='static', num_threads=n_threads):
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _backward_chunk(
                 &X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_hh[0, 0],
                 &Hs[c, 0, 0, 0], &dHs[c, 0, 0, 0], &dA[c, 0, 0, 0], &dh[c, 0, 0],

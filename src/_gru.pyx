@@ -21,7 +21,7 @@ from cython.parallel cimport prange
 import numpy as np
 
 from _blas cimport gemm
-from _common cimport f_sigmoid, f_tanh, floating, n_active
+from _common cimport floating, n_active, sigmoid_array, tanh_array
 
 
 cdef void _forward_chunk(
@@ -37,7 +37,7 @@ cdef void _forward_chunk(
     cdef floating* h
     cdef floating* a
     cdef floating* p
-    cdef floating r, z, hn, nn
+    cdef floating z, hn
     # Input projections of every step at once, into the first 3H columns of
     # the cache, with b_ih and the hidden biases of r and z (b_hn is apart: it
     # is multiplied by r).
@@ -64,16 +64,17 @@ cdef void _forward_chunk(
         for i in range(n):
             a = cache + (t * S + i) * K
             p = gh + i * G
+            for j in range(2 * H):
+                a[j] += p[j]
+            sigmoid_array(a, 2 * H)
             for j in range(H):
-                r = f_sigmoid(a[j] + p[j])
-                z = f_sigmoid(a[H + j] + p[H + j])
                 hn = p[2 * H + j] + b_hh[2 * H + j]
-                nn = f_tanh(a[2 * H + j] + r * hn)
-                a[j] = r
-                a[H + j] = z
-                a[2 * H + j] = nn
                 a[3 * H + j] = hn
-                h[i * H + j] = (1 - z) * nn + z * h_prev[i * H + j]
+                a[2 * H + j] += a[j] * hn
+            tanh_array(a + 2 * H, H)
+            for j in range(H):
+                z = a[H + j]
+                h[i * H + j] = (1 - z) * a[2 * H + j] + z * h_prev[i * H + j]
         for i in range(n * H, S * H):
             h[i] = 0
         a = cache + t * S * K
@@ -125,7 +126,7 @@ def forward(
     cdef floating[:, :, ::1] gh = np.empty((C, S, 3 * H), dtype=dtype)
     cdef floating[:, ::1] h0 = np.zeros((S, H), dtype=dtype)
     with nogil:
-        for c in prange(C, schedule='static', num_threads=n_threads):
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
                            &W_hh[0, 0], &b_ih[0], &b_hh[0], &h0[0, 0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0, 0],
@@ -274,7 +275,7 @@ def backward(
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     cdef floating[:, ::1] h0 = np.zeros((S, H), dtype=dtype)
     with nogil:
-        for c in prange(C, schedule='static', num_threads=n_threads):
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _backward_chunk(
                 &X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_hh[0, 0],
                 &h0[0, 0], &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &dHs[c, 0, 0, 0],

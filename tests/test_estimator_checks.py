@@ -2,9 +2,9 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import GRUClassifier, GRURegressor, RNNClassifier, RNNRegressor
 
-ESTIMATORS = [RNNRegressor(), RNNClassifier()]
+ESTIMATORS = [RNNRegressor(), RNNClassifier(), GRURegressor(), GRUClassifier()]
 
 
 @parametrize_with_checks(ESTIMATORS)

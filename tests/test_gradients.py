@@ -11,21 +11,33 @@ from scipy.special import log_softmax
 
 import reference as ref
 from conftest import ragged_problem
-from skrnn import RNNClassifier, RNNRegressor
+import skrnn
 from skrnn._layout import CHUNK_SIZE
 
 ACTIVATIONS = ["tanh", "relu", "logistic", "identity"]
 
+# cell: (estimator prefix, reference step, reference init)
+CELLS = {
+    "rnn": ("RNN", ref.elman_step, ref.elman_init),
+    "gru": ("GRU", ref.gru_step, ref.gru_init),
+}
+
 
 def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
-    """An initialised model (no training) and the encoded-target width."""
-    common = dict(hidden_layer_sizes=layers, activation=activation, alpha=0.3,
+    """An initialised model (no training) and the encoded-target width.
+
+    ``activation`` is an Elman activation, or the name of a gated cell."""
+    prefix = CELLS[activation][0] if activation in CELLS else "RNN"
+    common = dict(hidden_layer_sizes=layers, alpha=0.3,
                   return_sequences=return_sequences)
+    if prefix == "RNN":
+        common["activation"] = activation
     if task == "regression":
-        est = RNNRegressor(**common)
+        est = getattr(skrnn, prefix + "Regressor")(**common)
         est._encoded_n_outputs = 2
     else:
-        est = RNNClassifier(loss="hinge" if task == "hinge" else "log_loss", **common)
+        est = getattr(skrnn, prefix + "Classifier")(
+            loss="hinge" if task == "hinge" else "log_loss", **common)
         est.classes_ = np.arange(2 if task in ("binary", "hinge") else n_classes)
     est._initialize(n_features, est._n_outputs(), np.float64, np.random.RandomState(1))
     if activation == "relu":
@@ -58,6 +70,13 @@ CASES = [
     ("multiclass", "tanh", (4,), True),
     ("hinge", "tanh", (4,), False),
 ] + [("regression", act, (3, 2), seq) for act in ACTIVATIONS for seq in (False, True)]
+GATED_CASES = [
+    (task, cell, layers, seq)
+    for cell in CELLS if cell != "rnn"
+    for task, layers, seq in [("regression", (3, 2), False), ("regression", (4, 3), True),
+                              ("binary", (3,), False), ("multiclass", (3, 2), True)]
+]
+CASES += GATED_CASES
 
 
 @pytest.mark.parametrize("task, activation, layers, return_sequences", CASES)
@@ -86,12 +105,13 @@ def test_gradient_matches_finite_differences(task, activation, layers, return_se
 def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
     """The loss of DESIGN.md written out per sequence and step."""
     total, weight = 0.0, 0.0
+    _, step, init = CELLS[est._cell.torch_name.lower()]
     for i, n in enumerate(lengths):
         h = X[i, :n]
         for layer in est.coefs_:
             weights = [layer[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            h = ref.run_layer(ref.elman_step, ref.elman_init, h, n, weights,
-                              activation=est.activation)
+            h = ref.run_layer(step, init, h, n, weights,
+                              activation=getattr(est, "activation", "tanh"))
         outputs = h @ est.output_coef_.T + est.output_intercept_
         steps = range(n) if return_sequences else [n - 1]
         for t in steps:

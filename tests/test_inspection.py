@@ -2,7 +2,6 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
@@ -50,24 +49,3 @@ def test_norms_for_classifiers_and_wrong_estimators():
     assert temporal_gradient_norms(clf, X, y).shape == (1, 5)
     with pytest.raises(TypeError, match="gradient-trained"):
         temporal_gradient_norms(Ridge().fit(X[:, 0], y), X, y)
-
-
-def test_to_torch_reproduces_predict():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(25, 7, 3))
-    lengths = rng.integers(1, 8, size=25)
-    lengths[0] = 7
-    for i, n in enumerate(lengths):
-        X[i, n:] = np.nan
-    y = np.nan_to_num(X[:, :, 0]).sum(axis=1)
-    for activation in ("tanh", "relu"):
-        est = _fit(RNNRegressor(hidden_layer_sizes=(6, 4), activation=activation,
-                                max_iter=3, random_state=0), X, y)
-        module = est.to_torch()
-        with torch.no_grad():
-            out = module(torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths))
-        assert_allclose(out.numpy()[:, 0], est.predict(X), rtol=1e-8)
-    est.set_params(activation="logistic")
-    with pytest.raises(ValueError, match="no 'logistic' activation"):
-        est.to_torch()

@@ -9,10 +9,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from conftest import ragged_problem
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import GRUClassifier, GRURegressor, RNNClassifier, RNNRegressor
 
-REGRESSORS = [RNNRegressor]
-CLASSIFIERS = [RNNClassifier]
+REGRESSORS = [RNNRegressor, GRURegressor]
+CLASSIFIERS = [RNNClassifier, GRUClassifier]
 
 
 def _sum_task(rng, n=120, T=8):

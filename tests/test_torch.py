@@ -1,0 +1,94 @@
+"""PyTorch as a second reference: modules built from the fitted weights."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+import skrnn
+
+CELLS = ["RNN", "GRU"]
+
+
+def _data(seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 7, 3))
+    lengths = rng.integers(1, 8, size=40)
+    lengths[0] = 7
+    for i, n in enumerate(lengths):
+        X[i, n:] = np.nan
+    return X, lengths
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_torch_module_reproduces_predict(cell, return_sequences):
+    torch = pytest.importorskip("torch")
+    X, lengths = _data()
+    target = np.nan_to_num(X[:, :, 0]).cumsum(axis=1)
+    y = target if return_sequences else target[np.arange(40), lengths - 1]
+    est = _fit(getattr(skrnn, cell + "Regressor")(
+        hidden_layer_sizes=(6, 4), max_iter=3, random_state=0,
+        return_sequences=return_sequences), X, y)
+    with torch.no_grad():
+        out = est.to_torch()(torch.from_numpy(np.nan_to_num(X)),
+                             torch.from_numpy(lengths)).numpy()[..., 0]
+    pred = est.predict(X)
+    real = ~np.isnan(pred)
+    assert_allclose(out[real], pred[real], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_torch_module_gives_the_decision_function(cell):
+    torch = pytest.importorskip("torch")
+    X, lengths = _data(4)
+    y = np.arange(40) % 3
+    clf = _fit(getattr(skrnn, cell + "Classifier")(hidden_layer_sizes=5, max_iter=2,
+                                                   random_state=0), X, y)
+    with torch.no_grad():
+        out = clf.to_torch()(torch.from_numpy(np.nan_to_num(X)),
+                             torch.from_numpy(lengths)).numpy()
+    assert_allclose(out, clf.decision_function(X), rtol=1e-8, atol=1e-12)
+
+
+def test_float32_models_export_in_float32():
+    torch = pytest.importorskip("torch")
+    X, lengths = _data(5)
+    est = _fit(skrnn.GRURegressor(hidden_layer_sizes=4, max_iter=1),
+               X.astype(np.float32), np.arange(40.0))
+    module = est.to_torch()
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+
+
+def test_elman_activation_without_a_torch_equivalent():
+    pytest.importorskip("torch")
+    X, _ = _data(6)
+    est = _fit(skrnn.RNNRegressor(hidden_layer_sizes=3, activation="logistic",
+                                  max_iter=1), X, np.arange(40.0))
+    with pytest.raises(ValueError, match="no 'logistic' activation"):
+        est.to_torch()
+
+
+def test_to_torch_without_torch_says_how_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    X, _ = _data(7)
+    est = _fit(skrnn.RNNRegressor(hidden_layer_sizes=3, max_iter=1), X, np.arange(40.0))
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    with pytest.raises(ImportError, match="pip install torch"):
+        est.to_torch()
