@@ -1,6 +1,20 @@
 """Recurrent neural networks as scikit-learn estimators."""
 
-from ._recurrent import GRUClassifier, GRURegressor, RNNClassifier, RNNRegressor
+from ._recurrent import (
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 
-__all__ = ["GRUClassifier", "GRURegressor", "RNNClassifier", "RNNRegressor"]
+__all__ = [
+    "GRUClassifier",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+]
 __version__ = "0.1.0"

@@ -5,7 +5,7 @@ A cell is its kernel module and one :class:`~skrnn._base.Cell` line here.
 
 from sklearn.utils._param_validation import StrOptions
 
-from . import _elman, _gru
+from . import _elman, _gru, _lstm
 from ._base import ACTIVATIONS, Cell
 from ._docs import (
     CLASSIFIER_LOSS,
@@ -18,6 +18,7 @@ from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
 
 ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
 GRU = Cell(kernel=_gru, n_gates=3, cache_width=4, torch_name="GRU")
+LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1)
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
 
@@ -237,6 +238,14 @@ RNNClassifier.__doc__ = f"""Elman recurrent network for classification.
     """
 
 
+class LSTMRegressor(BaseRecurrentRegressor):
+    _cell = LSTM
+
+
+class LSTMClassifier(BaseRecurrentClassifier):
+    _cell = LSTM
+
+
 class GRURegressor(BaseRecurrentRegressor):
     _cell = GRU
 
@@ -244,6 +253,18 @@ class GRURegressor(BaseRecurrentRegressor):
 class GRUClassifier(BaseRecurrentClassifier):
     _cell = GRU
 
+
+LSTM_EQUATIONS = """``i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)``,
+    ``g = tanh(W_ig x + b_ig + W_hg h + b_hg)``, ``c' = f * c + i * g``,
+    ``h' = o * tanh(c')`` (``torch.nn.LSTM``; gate rows i, f, g, o). The forget
+    gate's bias starts at 1 (``bias_ih`` 1, ``bias_hh`` 0), so that the cell
+    remembers by default (Gers et al., 2000; Jozefowicz et al., 2015)"""
+
+LSTM_REFERENCES = """Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation 9(8).
+
+    Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
+    continual prediction with LSTM. Neural Computation 12(10)."""
 
 GRU_EQUATIONS = """``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)``,
     ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``,
@@ -321,6 +342,41 @@ GRUClassifier.__doc__ = _gated_docstring(
     >>> y = np.where(X[:, 0, 0] > 0, "up", "down")  # the first step's sign
     >>> clf = GRUClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
     ...                     max_iter=50, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True""",
+    CLASSES_ATTRIBUTE,
+)
+
+LSTMRegressor.__doc__ = _gated_docstring(
+    "Long short-term memory (LSTM) network for regression.",
+    LSTM_EQUATIONS, REGRESSION_READOUT, "",
+    "LSTMClassifier : The same network for classification.\n"
+    "    GRURegressor, RNNRegressor : Other cells.",
+    LSTM_REFERENCES,
+    """    >>> import numpy as np
+    >>> from skrnn import LSTMRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = X[:, 0, 0]  # remember the first step
+    >>> model = LSTMRegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                       max_iter=100, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True""",
+)
+
+LSTMClassifier.__doc__ = _gated_docstring(
+    "Long short-term memory (LSTM) network for classification.",
+    LSTM_EQUATIONS, CLASSIFICATION_READOUT, CLASSIFIER_LOSS + "\n    ",
+    "LSTMRegressor : The same network for regression.\n"
+    "    GRUClassifier, RNNClassifier : Other cells.",
+    LSTM_REFERENCES,
+    """    >>> import numpy as np
+    >>> from skrnn import LSTMClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = np.where(X[:, 0, 0] > 0, "up", "down")  # the first step's sign
+    >>> clf = LSTMClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                      max_iter=50, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
     True""",
     CLASSES_ATTRIBUTE,

@@ -58,3 +58,18 @@ def run_layer(step, init, X, length, weights, **kw):
         state = step(X[t], state, *weights, **kw)
         out.append(state[0])
     return np.array(out).reshape(length, H)
+
+
+def lstm_init(H):
+    return (np.zeros(H), np.zeros(H))
+
+
+def lstm_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None):
+    """torch.nn.LSTM: gate rows i, f, g, o."""
+    h, c = state
+    H = h.shape[0]
+    a = W_ih @ x + b_ih + W_hh @ h + b_hh
+    i, f = sigmoid(a[:H]), sigmoid(a[H : 2 * H])
+    g, o = np.tanh(a[2 * H : 3 * H]), sigmoid(a[3 * H :])
+    c = f * c + i * g
+    return (o * np.tanh(c), c)

@@ -2,9 +2,9 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrnn import GRUClassifier, GRURegressor, RNNClassifier, RNNRegressor
+import skrnn
 
-ESTIMATORS = [RNNRegressor(), RNNClassifier(), GRURegressor(), GRUClassifier()]
+ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -20,6 +20,7 @@ ACTIVATIONS = ["tanh", "relu", "logistic", "identity"]
 CELLS = {
     "rnn": ("RNN", ref.elman_step, ref.elman_init),
     "gru": ("GRU", ref.gru_step, ref.gru_init),
+    "lstm": ("LSTM", ref.lstm_step, ref.lstm_init),
 }
 
 

@@ -9,10 +9,17 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from conftest import ragged_problem
-from skrnn import GRUClassifier, GRURegressor, RNNClassifier, RNNRegressor
+from skrnn import (
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 
-REGRESSORS = [RNNRegressor, GRURegressor]
-CLASSIFIERS = [RNNClassifier, GRUClassifier]
+REGRESSORS = [RNNRegressor, GRURegressor, LSTMRegressor]
+CLASSIFIERS = [RNNClassifier, GRUClassifier, LSTMClassifier]
 
 
 def _sum_task(rng, n=120, T=8):
@@ -308,3 +315,12 @@ def test_skops_round_trip_trusts_only_skrnn_types(Est, rng):
     assert all(name.startswith("skrnn.") for name in untrusted)
     loaded = sio.loads(data, trusted=untrusted)
     assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_lstm_forget_gate_bias_starts_at_one():
+    est = LSTMRegressor(hidden_layer_sizes=5)
+    est._initialize(2, 1, np.float64, np.random.RandomState(0))
+    layer = est.coefs_[0]
+    assert np.all(layer["bias_ih"][5:10] == 1.0)
+    assert np.all(layer["bias_hh"][5:10] == 0.0)
+    assert np.all(np.abs(layer["bias_ih"][:5]) < 1 / np.sqrt(5))

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
 
-CELLS = ["RNN", "GRU"]
+CELLS = ["RNN", "GRU", "LSTM"]
 
 
 def _data(seed=3):
