@@ -105,7 +105,43 @@ def check_lengths(X, lengths):
         )
 
 
-def validate_sequences(estimator, X, *, reset):
+def as_padded_array(X):
+    """Bring ``X`` to a NaN-padded 3-D float array, without the NaN checks.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_sequences, n_steps, n_features) or \
+            (n_samples, n_features), or list of ndarray
+
+    Returns
+    -------
+    X : ndarray of shape (n_sequences, n_steps, n_features), float32 or float64
+    was_table : bool
+        True when ``X`` was a 2-D table (one-step sequences).
+    """
+    if _is_sequence_list(X):
+        X = pad_sequences(X)
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X, dtype=object).ndim
+    if ndim != 3:
+        return X, True
+    X = check_array(
+        X,
+        allow_nd=True,
+        dtype=FLOAT_DTYPES,
+        ensure_all_finite="allow-nan",
+        input_name="X",
+    )
+    if X.shape[1] == 0 or X.shape[2] == 0:
+        raise ValueError(
+            f"Found array with shape {X.shape}: sequences need at least one "
+            "step and one feature."
+        )
+    return X, False
+
+
+def validate_sequences(estimator, X, *, reset, check_nan=True):
     """Check ``X`` and bring it to a NaN-padded 3-D float array.
 
     Sets (``reset=True``) or checks ``n_features_in_`` and
@@ -119,6 +155,9 @@ def validate_sequences(estimator, X, *, reset):
             (n_samples, n_features), or list of ndarray
     reset : bool
         True in ``fit``, False in ``predict``.
+    check_nan : bool, default=True
+        Raise for a NaN before a sequence's last observed step, or a sequence
+        with no observed step. Transformers that impute pass False.
 
     Returns
     -------
@@ -126,24 +165,17 @@ def validate_sequences(estimator, X, *, reset):
         NaN at padded steps.
     lengths : ndarray of shape (n_sequences,)
     """
-    if _is_sequence_list(X):
-        X = pad_sequences(X)
-    ndim = getattr(X, "ndim", None)
-    if ndim is None:
-        ndim = np.asarray(X, dtype=object).ndim if not hasattr(X, "shape") else 2
-    if ndim == 3:
-        X = check_array(
+    X, was_table = as_padded_array(X)
+    if was_table:
+        X = validate_data(
+            estimator,
             X,
-            allow_nd=True,
+            reset=reset,
             dtype=FLOAT_DTYPES,
             ensure_all_finite="allow-nan",
-            input_name="X",
         )
-        if X.shape[1] == 0 or X.shape[2] == 0:
-            raise ValueError(
-                f"Found array with shape {X.shape}: sequences need at least one "
-                "step and one feature."
-            )
+        X = X[:, None, :]
+    else:
         _check_feature_names(estimator, X, reset=reset)
         n_features = X.shape[2]
         if reset:
@@ -153,18 +185,10 @@ def validate_sequences(estimator, X, *, reset):
                 f"X has {n_features} features, but {type(estimator).__name__} is "
                 f"expecting {estimator.n_features_in_} features as input."
             )
-    else:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan",
-        )
-        X = X[:, None, :]
     X = np.ascontiguousarray(X)
     lengths = sequence_lengths(X)
-    check_lengths(X, lengths)
+    if check_nan:
+        check_lengths(X, lengths)
     return X, lengths
 
 

@@ -1,0 +1,6 @@
+"""Bundled data and generated benchmark tasks."""
+
+from ._pbcseq import PBCSEQ_FEATURES, load_pbcseq
+from ._tasks import make_addition, make_temporal_order
+
+__all__ = ["PBCSEQ_FEATURES", "load_pbcseq", "make_addition", "make_temporal_order"]
