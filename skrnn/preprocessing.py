@@ -114,7 +114,7 @@ def to_sequences(df, group, time, features=None, target=None, *, target_at="last
                          f"a callable, got {target_at!r}.")
     duplicated = df.duplicated(subset=[group, time])
     if duplicated.any():
-        row = df[duplicated].iloc[0]
+        row = df[duplicated].iloc[0].to_dict()
         raise ValueError(
             f"The table has more than one row for {group}={row[group]!r} at "
             f"{time}={row[time]!r}; each (group, time) pair must be one row."
@@ -132,7 +132,7 @@ def to_sequences(df, group, time, features=None, target=None, *, target_at="last
         values = np.column_stack([values, gap.fillna(0).to_numpy(dtype=float)])
     empty = np.isnan(values).all(axis=1)
     if empty.any():
-        row = table[empty].iloc[0]
+        row = table[empty].iloc[0].to_dict()
         raise ValueError(
             f"The row for {group}={row[group]!r} at {time}={row[time]!r} has every "
             "feature missing, so it would read as padding; drop the row, or add "

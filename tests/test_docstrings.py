@@ -6,7 +6,14 @@ import warnings
 
 import pytest
 
-MODULES = ["skrnn._recurrent", "skrnn.inspection"]
+MODULES = [
+    "skrnn._recurrent",
+    "skrnn.inspection",
+    "skrnn.preprocessing",
+    "skrnn.datasets._pbcseq",
+    "skrnn.datasets._tasks",
+    "skrnn.plotting",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
