@@ -32,8 +32,12 @@ def data(dtype=np.float64):
 
 def time_skrnn(cell, X, y, threads):
     est = getattr(skrnn, ESTIMATORS[cell])(
-        hidden_layer_sizes=H, max_iter=1, batch_size=BATCH, random_state=0,
-        n_jobs=threads, shuffle=False,
+        hidden_layer_sizes=H,
+        max_iter=1,
+        batch_size=BATCH,
+        random_state=0,
+        n_jobs=threads,
+        shuffle=False,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -48,7 +52,8 @@ def time_torch(cell, X, y, threads):
     torch.set_num_threads(threads)
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
-        F, H, batch_first=True).to(dtype)
+        F, H, batch_first=True
+    ).to(dtype)
     head = torch.nn.Linear(H, 1).to(dtype)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
@@ -74,14 +79,19 @@ def main():
     args = parser.parse_args()
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
         print("PyTorch is not installed: timing skrnn only.")
     X, y = data(np.dtype(args.dtype))
-    print(f"one epoch, {N} sequences x {T} steps x {F} features, hidden {H}, "
-          f"batch {BATCH}, {args.dtype}; median of {args.repeats}")
-    print(f"{'cell':5} {'threads':>7} {'skrnn s':>9} {'torch s':>9} {'torch/skrnn':>12}")
+    print(
+        f"one epoch, {N} sequences x {T} steps x {F} features, hidden {H}, "
+        f"batch {BATCH}, {args.dtype}; median of {args.repeats}"
+    )
+    print(
+        f"{'cell':5} {'threads':>7} {'skrnn s':>9} {'torch s':>9} {'torch/skrnn':>12}"
+    )
     for cell in args.cells:
         if not hasattr(skrnn, ESTIMATORS[cell]):
             continue

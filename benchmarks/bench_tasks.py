@@ -19,15 +19,21 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-
 from sklearn.preprocessing import StandardScaler
 
 from skrnn import GRUClassifier, LSTMClassifier, LSTMRegressor
 from skrnn.datasets import make_addition, make_temporal_order
 from skrnn.preprocessing import TimestepTransformer
 
-ADDITION = dict(hidden_layer_sizes=32, learning_rate_init=3e-3, batch_size=32,
-                clip_norm=1.0, alpha=0.0, tol=0.0, n_iter_no_change=1000)
+ADDITION = dict(
+    hidden_layer_sizes=32,
+    learning_rate_init=3e-3,
+    batch_size=32,
+    clip_norm=1.0,
+    alpha=0.0,
+    tol=0.0,
+    n_iter_no_change=1000,
+)
 
 
 def fit_until(est, X, y, score, target, max_epochs, X_test, y_test):
@@ -91,7 +97,9 @@ def torch_addition(X, y, X_test, y_test, epochs, seed=0):
         with torch.no_grad():
             pred = head(lstm(Xv)[0][:, -1])[:, 0].numpy()
         value = float(np.mean((pred - y_test) ** 2))
-        print(f"  torch epoch {epoch:3d}  {seconds:7.1f} s  test {value:.5f}", flush=True)
+        print(
+            f"  torch epoch {epoch:3d}  {seconds:7.1f} s  test {value:.5f}", flush=True
+        )
     return seconds, value
 
 
@@ -107,16 +115,20 @@ def addition(T, max_epochs):
     X, X_test = standardize(X, X_test)
     print(f"addition T={T}: LSTMRegressor {ADDITION}")
     est = LSTMRegressor(random_state=0, **ADDITION)
-    epochs, seconds, value = fit_until(est, X, y, mse, lambda v: v < 0.01, max_epochs,
-                                       X_test, y_test)
+    epochs, seconds, value = fit_until(
+        est, X, y, mse, lambda v: v < 0.01, max_epochs, X_test, y_test
+    )
     result = f"addition T={T}: skrnn test MSE {value:.4f} after {epochs} epochs, {seconds:.1f} s"
     try:
         import torch  # noqa: F401
     except ImportError:
         return [result, "PyTorch not installed: no comparison"]
     t_seconds, t_value = torch_addition(X, y, X_test, y_test, epochs)
-    return [result, f"addition T={T}: PyTorch LSTM, same epochs ({epochs}): test MSE "
-                    f"{t_value:.4f}, {t_seconds:.1f} s"]
+    return [
+        result,
+        f"addition T={T}: PyTorch LSTM, same epochs ({epochs}): test MSE "
+        f"{t_value:.4f}, {t_seconds:.1f} s",
+    ]
 
 
 def temporal_order(T, max_epochs):
@@ -125,14 +137,24 @@ def temporal_order(T, max_epochs):
     X, X_test = standardize(X, X_test)
     results = []
     for Est in (LSTMClassifier, GRUClassifier):
-        params = dict(hidden_layer_sizes=32, learning_rate_init=3e-3, batch_size=32,
-                      clip_norm=1.0, alpha=0.0, tol=0.0, n_iter_no_change=1000)
+        params = dict(
+            hidden_layer_sizes=32,
+            learning_rate_init=3e-3,
+            batch_size=32,
+            clip_norm=1.0,
+            alpha=0.0,
+            tol=0.0,
+            n_iter_no_change=1000,
+        )
         print(f"temporal order T={T}: {Est.__name__} {params}")
         est = Est(random_state=0, **params)
-        epochs, seconds, value = fit_until(est, X, y, accuracy, lambda v: v > 0.99,
-                                           max_epochs, X_test, y_test)
-        results.append(f"temporal order T={T}: {Est.__name__} test accuracy {value:.4f} "
-                       f"after {epochs} epochs, {seconds:.1f} s")
+        epochs, seconds, value = fit_until(
+            est, X, y, accuracy, lambda v: v > 0.99, max_epochs, X_test, y_test
+        )
+        results.append(
+            f"temporal order T={T}: {Est.__name__} test accuracy {value:.4f} "
+            f"after {epochs} epochs, {seconds:.1f} s"
+        )
     return results
 
 
@@ -147,8 +169,10 @@ SENTENCES = [
 
 
 def pos_data(sentences, vocabulary):
-    X = [np.eye(len(vocabulary))[[vocabulary.index(w) for w in s.split()]]
-         for s, _ in sentences]
+    X = [
+        np.eye(len(vocabulary))[[vocabulary.index(w) for w in s.split()]]
+        for s, _ in sentences
+    ]
     tags = [np.array(t.split(), dtype=object) for _, t in sentences]
     return X, tags
 
@@ -157,20 +181,29 @@ def pos():
     """The lecture notes' tagger: one-hot words in, one tag per word out."""
     words = sorted({w for s, _ in SENTENCES for w in s.split()} | {"john", "hit"})
     X, tags = pos_data(SENTENCES, words)
-    tagger = LSTMClassifier(hidden_layer_sizes=8, learning_rate_init=0.05,
-                            max_iter=200, return_sequences=True, random_state=0)
+    tagger = LSTMClassifier(
+        hidden_layer_sizes=8,
+        learning_rate_init=0.05,
+        max_iter=200,
+        return_sequences=True,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         tagger.fit(X, tags)
     X_new, _ = pos_data([("john hit the ball", "")], words)
     predicted = " ".join(tagger.predict(X_new)[0])
-    return [f"part of speech: 'john hit the ball' -> {predicted} "
-            f"(training accuracy {tagger.score(X, tags):.2f})"]
+    return [
+        f"part of speech: 'john hit the ball' -> {predicted} "
+        f"(training accuracy {tagger.score(X, tags):.2f})"
+    ]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("tasks", nargs="*", default=["addition", "temporal-order", "pos"])
+    parser.add_argument(
+        "tasks", nargs="*", default=["addition", "temporal-order", "pos"]
+    )
     parser.add_argument("--stretch", action="store_true", help="addition at T=100 too")
     parser.add_argument("--max-epochs", type=int, default=60)
     args = parser.parse_args()

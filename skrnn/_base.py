@@ -14,9 +14,8 @@ from numbers import Integral, Real
 from types import ModuleType
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
@@ -93,10 +92,16 @@ class BaseRecurrent(BaseEstimator):
     _cell: Cell
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "solver": [StrOptions({"sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -111,7 +116,10 @@ class BaseRecurrent(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "spectral_radius": [Interval(Real, 0, None, closed="neither"), None],
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
@@ -189,8 +197,12 @@ class BaseRecurrent(BaseEstimator):
         """All trainable arrays, in a fixed order (the solver's view)."""
         params = []
         for layer in self.coefs_:
-            params += [layer["weight_ih"], layer["weight_hh"], layer["bias_ih"],
-                       layer["bias_hh"]]
+            params += [
+                layer["weight_ih"],
+                layer["weight_hh"],
+                layer["bias_ih"],
+                layer["bias_hh"],
+            ]
         return params + [self.output_coef_, self.output_intercept_]
 
     def _set_params_arrays(self, arrays):
@@ -226,7 +238,9 @@ class BaseRecurrent(BaseEstimator):
             fan_in = H
         factor = 2.0 if self._logistic_output() else 6.0
         bound = np.sqrt(factor / (fan_in + n_outputs))
-        self.output_coef_ = rng.uniform(-bound, bound, (n_outputs, fan_in)).astype(dtype)
+        self.output_coef_ = rng.uniform(-bound, bound, (n_outputs, fan_in)).astype(
+            dtype
+        )
         self.output_intercept_ = rng.uniform(-bound, bound, n_outputs).astype(dtype)
 
     def _logistic_output(self):
@@ -250,9 +264,18 @@ class BaseRecurrent(BaseEstimator):
             shape = inputs[-1].shape[:3]
             Hs = np.empty(shape + (H,), dtype=dtype)
             cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
-            cell.kernel.forward(inputs[-1], ch.lengths, layer["weight_ih"],
-                                layer["weight_hh"], layer["bias_ih"], layer["bias_hh"],
-                                Hs, cache, code, n_threads)
+            cell.kernel.forward(
+                inputs[-1],
+                ch.lengths,
+                layer["weight_ih"],
+                layer["weight_hh"],
+                layer["bias_ih"],
+                layer["bias_hh"],
+                Hs,
+                cache,
+                code,
+                n_threads,
+            )
             states.append(Hs)
             caches.append(cache)
             inputs.append(Hs)
@@ -297,9 +320,24 @@ class BaseRecurrent(BaseEstimator):
             db_ih = np.empty((C, GH), dtype=dtype)
             db_hh = np.empty((C, GH), dtype=dtype)
             sq = np.empty((C, T), dtype=dtype)
-            cell.kernel.backward(Xc, ch.lengths, W_ih, layer["weight_hh"],
-                                 trace.states[k], trace.caches[k], dHs, dX, dW_ih,
-                                 dW_hh, db_ih, db_hh, sq, code, bptt, n_threads)
+            cell.kernel.backward(
+                Xc,
+                ch.lengths,
+                W_ih,
+                layer["weight_hh"],
+                trace.states[k],
+                trace.caches[k],
+                dHs,
+                dX,
+                dW_ih,
+                dW_hh,
+                db_ih,
+                db_hh,
+                sq,
+                code,
+                bptt,
+                n_threads,
+            )
             grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)] + grads
             if step_norms is not None:
                 step_norms.insert(0, np.sqrt(sq.sum(axis=0, dtype=np.float64)))
@@ -333,7 +371,7 @@ class BaseRecurrent(BaseEstimator):
         n = sw.sum()
         weights = [p for i, p in enumerate(self._params()) if self._is_weight(i)]
         loss += 0.5 * self.alpha * sum(float(np.vdot(p, p)) for p in weights) / n
-        for i, (p, g) in enumerate(zip(self._params(), grads)):
+        for i, (p, g) in enumerate(zip(self._params(), grads, strict=False)):
             if self._is_weight(i):
                 g += (self.alpha / n) * p
         return loss, grads
@@ -355,8 +393,11 @@ class BaseRecurrent(BaseEstimator):
                 trace = self._forward(Xb, lengths[part], n_threads)
                 if trace.rows is None:
                     Z = from_chunks(trace.Z, trace.chunking, Xb.shape[0])
-                    Z = np.pad(Z, ((0, 0), (0, X.shape[1] - Z.shape[1]), (0, 0)),
-                               constant_values=np.nan)
+                    Z = np.pad(
+                        Z,
+                        ((0, 0), (0, X.shape[1] - Z.shape[1]), (0, 0)),
+                        constant_values=np.nan,
+                    )
                 else:
                     Z = trace.Z
                 blocks.append(Z)
@@ -374,9 +415,7 @@ class BaseRecurrent(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        first_call = not (
-            (self.warm_start or incremental) and hasattr(self, "coefs_")
-        )
+        first_call = not ((self.warm_start or incremental) and hasattr(self, "coefs_"))
         X, lengths = validate_sequences(self, X, reset=first_call)
         Y = self._encode_targets(y, lengths, X.shape[1], first_call, classes)
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
@@ -438,8 +477,10 @@ class BaseRecurrent(BaseEstimator):
         if early_stopping:
             stratify = self._stratify(Y)
             split = train_test_split(
-                np.arange(X.shape[0]), random_state=rng,
-                test_size=self.validation_fraction, stratify=stratify,
+                np.arange(X.shape[0]),
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=stratify,
             )
             if split[1].shape[0] < 2:
                 raise ValueError(
@@ -456,7 +497,8 @@ class BaseRecurrent(BaseEstimator):
             if self.batch_size > n:
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped"
+                    "going to be clipped",
+                    stacklevel=2,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n))
         best_params = [p.copy() for p in self._params()]
@@ -468,9 +510,12 @@ class BaseRecurrent(BaseEstimator):
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
                 Xb = X[idx, : lengths[idx].max()]
-                loss, grads = self._loss_grad(Xb, lengths[idx], Y[idx], sw[idx],
-                                              n_threads)
-                if not (np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)):
+                loss, grads = self._loss_grad(
+                    Xb, lengths[idx], Y[idx], sw[idx], n_threads
+                )
+                if not (
+                    np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
+                ):
                     diverged = True
                     break
                 _solvers.clip_by_global_norm(grads, self.clip_norm)
@@ -483,6 +528,7 @@ class BaseRecurrent(BaseEstimator):
                     "gradient is not finite); the weights of the best epoch before "
                     "it are kept. Lower learning_rate_init or set clip_norm.",
                     ConvergenceWarning,
+                    stacklevel=2,
                 )
                 break
             self.n_iter_ += 1
@@ -518,6 +564,7 @@ class BaseRecurrent(BaseEstimator):
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
+                    stacklevel=2,
                 )
         if early_stopping and getattr(self, "_best_params", None) is not None:
             self._set_params_arrays(self._best_params)
@@ -526,13 +573,24 @@ class BaseRecurrent(BaseEstimator):
     def _update(self, grads):
         params = self._params()
         if self.solver == "adam":
-            _solvers.adam_update(params, grads, self._solver_state,
-                                 self.learning_rate_init, self.beta_1, self.beta_2,
-                                 self.epsilon)
+            _solvers.adam_update(
+                params,
+                grads,
+                self._solver_state,
+                self.learning_rate_init,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+            )
         else:
-            _solvers.sgd_update(params, grads, self._solver_state,
-                                self.learning_rate_init, self.momentum,
-                                self.nesterovs_momentum)
+            _solvers.sgd_update(
+                params,
+                grads,
+                self._solver_state,
+                self.learning_rate_init,
+                self.momentum,
+                self.nesterovs_momentum,
+            )
 
     def _update_no_improvement_count(self, early_stopping, val, n_threads):
         if early_stopping:
@@ -550,8 +608,7 @@ class BaseRecurrent(BaseEstimator):
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
 
     def _stratify(self, Y):
         return None

@@ -107,7 +107,7 @@ def last_step_index(chunking):
 
     Returns ``(c, t, s)`` for the sequences in batch order ``0 .. B-1``.
     """
-    C, S = chunking.n_chunks, chunking.chunk_size
+    S = chunking.chunk_size
     rows = np.flatnonzero(chunking.order >= 0)
     batch = chunking.order[rows]
     inverse = np.empty_like(rows)

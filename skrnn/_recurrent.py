@@ -275,8 +275,16 @@ GRU_REFERENCES = """Cho, K. et al. (2014). Learning phrase representations using
     encoder-decoder for statistical machine translation. EMNLP."""
 
 
-def _gated_docstring(title, equations, task, extra_params, see_also, references,
-                     example, extra_attributes=""):
+def _gated_docstring(
+    title,
+    equations,
+    task,
+    extra_params,
+    see_also,
+    references,
+    example,
+    extra_attributes="",
+):
     return f"""{title}
 
     {equations}, in one or more stacked layers, then {task}.
@@ -314,7 +322,9 @@ CLASSES_ATTRIBUTE = """classes_ : ndarray of shape (n_classes,)
 
 GRURegressor.__doc__ = _gated_docstring(
     "Gated recurrent unit (GRU) network for regression.",
-    GRU_EQUATIONS, REGRESSION_READOUT, "",
+    GRU_EQUATIONS,
+    REGRESSION_READOUT,
+    "",
     "GRUClassifier : The same network for classification.\n"
     "    LSTMRegressor, RNNRegressor : Other cells.",
     GRU_REFERENCES,
@@ -331,7 +341,9 @@ GRURegressor.__doc__ = _gated_docstring(
 
 GRUClassifier.__doc__ = _gated_docstring(
     "Gated recurrent unit (GRU) network for classification.",
-    GRU_EQUATIONS, CLASSIFICATION_READOUT, CLASSIFIER_LOSS + "\n    ",
+    GRU_EQUATIONS,
+    CLASSIFICATION_READOUT,
+    CLASSIFIER_LOSS + "\n    ",
     "GRURegressor : The same network for regression.\n"
     "    LSTMClassifier, RNNClassifier : Other cells.",
     GRU_REFERENCES,
@@ -349,7 +361,9 @@ GRUClassifier.__doc__ = _gated_docstring(
 
 LSTMRegressor.__doc__ = _gated_docstring(
     "Long short-term memory (LSTM) network for regression.",
-    LSTM_EQUATIONS, REGRESSION_READOUT, "",
+    LSTM_EQUATIONS,
+    REGRESSION_READOUT,
+    "",
     "LSTMClassifier : The same network for classification.\n"
     "    GRURegressor, RNNRegressor : Other cells.",
     LSTM_REFERENCES,
@@ -366,7 +380,9 @@ LSTMRegressor.__doc__ = _gated_docstring(
 
 LSTMClassifier.__doc__ = _gated_docstring(
     "Long short-term memory (LSTM) network for classification.",
-    LSTM_EQUATIONS, CLASSIFICATION_READOUT, CLASSIFIER_LOSS + "\n    ",
+    LSTM_EQUATIONS,
+    CLASSIFICATION_READOUT,
+    CLASSIFIER_LOSS + "\n    ",
     "LSTMRegressor : The same network for regression.\n"
     "    GRUClassifier, RNNClassifier : Other cells.",
     LSTM_REFERENCES,

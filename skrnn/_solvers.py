@@ -37,7 +37,7 @@ def clip_by_global_norm(grads, clip_norm):
 
 def sgd_update(params, grads, state, learning_rate, momentum, nesterov):
     """SGD with (Nesterov) momentum, as ``sklearn`` ``SGDOptimizer``."""
-    for p, g, v in zip(params, grads, state["velocities"]):
+    for p, g, v in zip(params, grads, state["velocities"], strict=False):
         v *= momentum
         v -= learning_rate * g
         if nesterov:
@@ -51,7 +51,7 @@ def adam_update(params, grads, state, learning_rate, beta_1, beta_2, epsilon):
     state["t"] += 1
     t = state["t"]
     lr = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    for p, g, m, v in zip(params, grads, state["ms"], state["vs"]):
+    for p, g, m, v in zip(params, grads, state["ms"], state["vs"], strict=False):
         m *= beta_1
         m += (1 - beta_1) * g
         v *= beta_2

@@ -44,8 +44,9 @@ class RecurrentRegressorMixin(RegressorMixin):
     """Regression: identity read-out, 0.5 x mean squared error."""
 
     def _encode_targets(self, y, lengths, n_steps, first_call, classes):
-        Y = validate_targets(y, lengths, n_steps,
-                             return_sequences=self.return_sequences, numeric=True)
+        Y = validate_targets(
+            y, lengths, n_steps, return_sequences=self.return_sequences, numeric=True
+        )
         if not first_call and Y.shape[2] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[2]} outputs but the model was fitted with "
@@ -125,9 +126,12 @@ class RecurrentRegressorMixin(RegressorMixin):
         if not self.return_sequences:
             return super().score(X, y, sample_weight=sample_weight)
         X, lengths = self._validate_for_predict(X)
-        Y = validate_targets(y, lengths, X.shape[1], return_sequences=True,
-                             numeric=True)
-        return self._score_encoded(X, lengths, Y, _check_sample_weight(sample_weight, X))
+        Y = validate_targets(
+            y, lengths, X.shape[1], return_sequences=True, numeric=True
+        )
+        return self._score_encoded(
+            X, lengths, Y, _check_sample_weight(sample_weight, X)
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -150,7 +154,11 @@ class RecurrentClassifierMixin(ClassifierMixin):
     def _labels_at_real_steps(self, y, lengths, n_steps):
         if not self.return_sequences:
             return column_or_1d(y, warn=True), None
-        if isinstance(y, (list, tuple)) and y and all(isinstance(v, np.ndarray) for v in y):
+        if (
+            isinstance(y, (list, tuple))
+            and y
+            and all(isinstance(v, np.ndarray) for v in y)
+        ):
             y = pad_sequences([np.asarray(v, dtype=object) for v in y], dtype=object)
         y = np.asarray(y)
         if y.ndim == 3 and y.shape[2] == 1:
@@ -184,7 +192,9 @@ class RecurrentClassifierMixin(ClassifierMixin):
                     "loss='log_loss' for more classes."
                 )
             self.classes_ = found
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
             raise ValueError(
                 f"`classes={classes!r}` is not the same as on last call to "
                 f"partial_fit, was: {self.classes_!r}."
@@ -199,7 +209,11 @@ class RecurrentClassifierMixin(ClassifierMixin):
         index = np.searchsorted(self.classes_, labels)
         n_classes = self.classes_.shape[0]
         n_out = 1 if n_classes == 2 else n_classes
-        enc = (index[:, None] == 1) if n_out == 1 else np.eye(n_classes, dtype=bool)[index]
+        enc = (
+            (index[:, None] == 1)
+            if n_out == 1
+            else np.eye(n_classes, dtype=bool)[index]
+        )
         if real is None:
             return enc.astype(np.float64)[:, None, :]
         Y = np.full(real.shape + (n_out,), np.nan)
@@ -212,7 +226,11 @@ class RecurrentClassifierMixin(ClassifierMixin):
     def _loss_function(self):
         if self.loss == "hinge":
             return _loss.hinge
-        return _loss.binary_log_loss if self._n_outputs() == 1 else _loss.multiclass_log_loss
+        return (
+            _loss.binary_log_loss
+            if self._n_outputs() == 1
+            else _loss.multiclass_log_loss
+        )
 
     def _stratify(self, Y):
         if self.return_sequences:
@@ -233,8 +251,9 @@ class RecurrentClassifierMixin(ClassifierMixin):
             return accuracy_score(truth, self._class_index(Z), sample_weight=sw)
         entries = ~np.isnan(Y).any(axis=-1)
         weights = np.broadcast_to(sw[:, None], entries.shape)[entries]
-        return accuracy_score(truth[entries], self._class_index(Z)[entries],
-                              sample_weight=weights)
+        return accuracy_score(
+            truth[entries], self._class_index(Z)[entries], sample_weight=weights
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -356,8 +375,11 @@ class RecurrentClassifierMixin(ClassifierMixin):
         pred = self.predict(X)[:, : X.shape[1]][real]
         sw = _check_sample_weight(sample_weight, X)
         weights = np.broadcast_to(sw[:, None], real.shape)[real]
-        return accuracy_score(labels.astype(self.classes_.dtype), pred.astype(self.classes_.dtype),
-                              sample_weight=weights)
+        return accuracy_score(
+            labels.astype(self.classes_.dtype),
+            pred.astype(self.classes_.dtype),
+            sample_weight=weights,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -27,7 +27,9 @@ def to_torch(estimator):
             "to_torch needs PyTorch; install it with `pip install torch`."
         ) from exc
     cell = estimator._cell
-    dtype = torch.float64 if estimator.output_coef_.dtype == np.float64 else torch.float32
+    dtype = (
+        torch.float64 if estimator.output_coef_.dtype == np.float64 else torch.float32
+    )
     layers = []
     for layer in estimator.coefs_:
         GH, F = layer["weight_ih"].shape
@@ -65,8 +67,11 @@ def to_torch(estimator):
             z = self.readout(x)
             if self.return_sequences:
                 return z
-            last = (torch.as_tensor(lengths) - 1 if lengths is not None
-                    else torch.full((z.shape[0],), z.shape[1] - 1))
+            last = (
+                torch.as_tensor(lengths) - 1
+                if lengths is not None
+                else torch.full((z.shape[0],), z.shape[1] - 1)
+            )
             return z[torch.arange(z.shape[0]), last]
 
     return SkrnnModule()

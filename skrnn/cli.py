@@ -59,16 +59,26 @@ def write_table(df, path):
 def _sequences(df, meta, with_target):
     from .preprocessing import to_sequences
 
-    missing = [c for c in [meta["group"], meta["time"], *meta["features"]]
-               if c not in df.columns]
+    missing = [
+        c
+        for c in [meta["group"], meta["time"], *meta["features"]]
+        if c not in df.columns
+    ]
     if with_target and meta["target"] not in df.columns:
         missing.append(meta["target"])
     if missing:
-        raise CLIError(f"column {missing[0]!r} is not in the table "
-                       f"(columns: {', '.join(map(str, df.columns))})")
-    return to_sequences(df, meta["group"], meta["time"], meta["features"],
-                        meta["target"] if with_target else None,
-                        time_gap=meta["time_gap"])
+        raise CLIError(
+            f"column {missing[0]!r} is not in the table "
+            f"(columns: {', '.join(map(str, df.columns))})"
+        )
+    return to_sequences(
+        df,
+        meta["group"],
+        meta["time"],
+        meta["features"],
+        meta["target"] if with_target else None,
+        time_gap=meta["time_gap"],
+    )
 
 
 # ------------------------------------------------------------------- models
@@ -102,11 +112,13 @@ def build_pipeline(model, params):
         estimator.set_params(**params)
     except ValueError as exc:
         raise CLIError(f"bad --param: {exc}") from exc
-    return Pipeline([
-        ("impute", TimestepTransformer(SimpleImputer())),
-        ("scale", TimestepTransformer(StandardScaler())),
-        ("model", estimator),
-    ])
+    return Pipeline(
+        [
+            ("impute", TimestepTransformer(SimpleImputer())),
+            ("scale", TimestepTransformer(StandardScaler())),
+            ("model", estimator),
+        ]
+    )
 
 
 def save_model(pipeline, meta, path):
@@ -125,11 +137,16 @@ def load_model(path):
         raise CLIError(f"no such file: {path}")
     try:
         untrusted = sio.get_untrusted_types(file=path)
-        unknown = [t for t in untrusted
-                   if not t.startswith(("skrnn.", "sklearn.", "numpy.", "builtins."))]
+        unknown = [
+            t
+            for t in untrusted
+            if not t.startswith(("skrnn.", "sklearn.", "numpy.", "builtins."))
+        ]
         if unknown:
-            raise CLIError(f"{path} holds types that are not skrnn's or "
-                           f"scikit-learn's ({', '.join(unknown)}); not loading it")
+            raise CLIError(
+                f"{path} holds types that are not skrnn's or "
+                f"scikit-learn's ({', '.join(unknown)}); not loading it"
+            )
         saved = sio.load(path, trusted=untrusted)
     except CLIError:
         raise
@@ -156,7 +173,8 @@ class _Progress:
                 done = int(30 * epoch / self.total)
                 self.stream.write(
                     f"\r[{'#' * done}{'.' * (30 - done)}] epoch {epoch}/{self.total} "
-                    f"loss {loss} {time.perf_counter() - self.start:.0f}s")
+                    f"loss {loss} {time.perf_counter() - self.start:.0f}s"
+                )
                 self.stream.flush()
         return len(text)
 
@@ -189,21 +207,35 @@ def cmd_train(args):
     df = read_table(args.data)
     for column in (args.group, args.time, args.target):
         if column not in df.columns:
-            raise CLIError(f"column {column!r} is not in the table "
-                           f"(columns: {', '.join(map(str, df.columns))})")
+            raise CLIError(
+                f"column {column!r} is not in the table "
+                f"(columns: {', '.join(map(str, df.columns))})"
+            )
     if args.features:
         features = list(args.features)
     else:
         exclude = {args.group, args.time, args.target}
-        features = [c for c in df.columns if c not in exclude
-                    and pd.api.types.is_numeric_dtype(df[c])]
-    meta = {"group": args.group, "time": args.time, "target": args.target,
-            "features": features, "time_gap": bool(args.time_gap), "model": args.model}
+        features = [
+            c
+            for c in df.columns
+            if c not in exclude and pd.api.types.is_numeric_dtype(df[c])
+        ]
+    meta = {
+        "group": args.group,
+        "time": args.time,
+        "target": args.target,
+        "features": features,
+        "time_gap": bool(args.time_gap),
+        "model": args.model,
+    }
     pipeline = build_pipeline(args.model, _parse_params(args.param))
     X, y, groups = _sequences(df, meta, with_target=True)
     if not args.quiet:
-        print(f"training {args.model} on {len(groups)} sequences of up to "
-              f"{X.shape[1]} steps, {X.shape[2]} features", file=sys.stderr)
+        print(
+            f"training {args.model} on {len(groups)} sequences of up to "
+            f"{X.shape[1]} steps, {X.shape[2]} features",
+            file=sys.stderr,
+        )
     fit_with_progress(pipeline, X, y, args.quiet)
     save_model(pipeline, meta, args.out)
     if not args.quiet:
@@ -213,7 +245,11 @@ def cmd_train(args):
 
 def cmd_predict(args):
     pipeline, meta = load_model(args.model)
-    meta = {**meta, "group": args.group or meta["group"], "time": args.time or meta["time"]}
+    meta = {
+        **meta,
+        "group": args.group or meta["group"],
+        "time": args.time or meta["time"],
+    }
     X, _, groups = _sequences(read_table(args.data), meta, with_target=False)
     out = pd.DataFrame({meta["group"]: groups, "prediction": pipeline.predict(X)})
     if hasattr(pipeline[-1], "predict_proba"):
@@ -228,8 +264,12 @@ def cmd_evaluate(args):
     from sklearn import metrics
 
     pipeline, meta = load_model(args.model)
-    meta = {**meta, "group": args.group or meta["group"], "time": args.time or meta["time"],
-            "target": args.target or meta["target"]}
+    meta = {
+        **meta,
+        "group": args.group or meta["group"],
+        "time": args.time or meta["time"],
+        "target": args.target or meta["target"],
+    }
     X, y, _ = _sequences(read_table(args.data), meta, with_target=True)
     pred = pipeline.predict(X)
     if hasattr(pipeline[-1], "classes_"):
@@ -241,9 +281,11 @@ def cmd_evaluate(args):
                 scores["roc_auc"] = metrics.roc_auc_score(y == classes[1], proba[:, 1])
             scores["log_loss"] = metrics.log_loss(y, proba, labels=classes)
     else:
-        scores = {"r2": metrics.r2_score(y, pred),
-                  "mae": metrics.mean_absolute_error(y, pred),
-                  "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred)))}
+        scores = {
+            "r2": metrics.r2_score(y, pred),
+            "mae": metrics.mean_absolute_error(y, pred),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
+        }
     for name, value in scores.items():
         print(f"{name}\t{value:.4f}")
     return 0
@@ -259,11 +301,13 @@ def cmd_demo(args):
 def make_parser():
     parser = argparse.ArgumentParser(
         prog="skrnn",
-        description="Recurrent networks on long tables (one row per visit).")
+        description="Recurrent networks on long tables (one row per visit).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="cross-validated death prediction on the "
-                                       "bundled clinical visits")
+    demo = sub.add_parser(
+        "demo", help="cross-validated death prediction on the bundled clinical visits"
+    )
     demo.add_argument("--quiet", action="store_true", help="print only the results")
     demo.set_defaults(func=cmd_demo)
 
@@ -271,22 +315,37 @@ def make_parser():
     train.add_argument("data", help="CSV or Parquet file, one row per (group, time)")
     train.add_argument("--group", required=True, help="column naming the sequence")
     train.add_argument("--time", required=True, help="column ordering the rows")
-    train.add_argument("--target", required=True,
-                       help="target column (the target of a group's last row)")
-    train.add_argument("--features", nargs="+",
-                       help="feature columns (default: every numeric column but "
-                            "group, time and target)")
+    train.add_argument(
+        "--target",
+        required=True,
+        help="target column (the target of a group's last row)",
+    )
+    train.add_argument(
+        "--features",
+        nargs="+",
+        help="feature columns (default: every numeric column but "
+        "group, time and target)",
+    )
     train.add_argument("--model", default="lstm-classifier", choices=list(MODELS))
-    train.add_argument("--param", action="append", metavar="NAME=VALUE",
-                       help="an estimator parameter, e.g. hidden_layer_sizes=16")
-    train.add_argument("--time-gap", action="store_true",
-                       help="add the time since the previous row as a feature")
+    train.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="an estimator parameter, e.g. hidden_layer_sizes=16",
+    )
+    train.add_argument(
+        "--time-gap",
+        action="store_true",
+        help="add the time since the previous row as a feature",
+    )
     train.add_argument("--out", required=True, help="model file to write (skops)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
 
-    for name, func, help_ in (("predict", cmd_predict, "one prediction per group"),
-                              ("evaluate", cmd_evaluate, "scores on a labelled table")):
+    for name, func, help_ in (
+        ("predict", cmd_predict, "one prediction per group"),
+        ("evaluate", cmd_evaluate, "scores on a labelled table"),
+    ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("model", help="model file written by `skrnn train`")
         p.add_argument("data", help="CSV or Parquet file")

@@ -63,9 +63,11 @@ class LossCurveDisplay:
         display : LossCurveDisplay
         """
         check_is_fitted(estimator, "loss_curve_")
-        display = cls(estimator.loss_curve_,
-                      getattr(estimator, "validation_scores_", None),
-                      type(estimator).__name__)
+        display = cls(
+            estimator.loss_curve_,
+            getattr(estimator, "validation_scores_", None),
+            type(estimator).__name__,
+        )
         return display.plot(ax=ax)
 
     def plot(self, ax=None):
@@ -90,8 +92,11 @@ class LossCurveDisplay:
         if self.validation_scores is not None and len(self.validation_scores):
             twin = ax.twinx()
             (self.validation_line_,) = twin.plot(
-                epochs[: len(self.validation_scores)], self.validation_scores,
-                color="tab:orange", label="validation score")
+                epochs[: len(self.validation_scores)],
+                self.validation_scores,
+                color="tab:orange",
+                label="validation score",
+            )
             twin.set_ylabel("validation score")
             ax.legend(handles=[self.line_, self.validation_line_])
         if self.estimator_name:
@@ -166,8 +171,10 @@ class TemporalGradientDisplay:
             _, ax = plt.subplots()
         norms = np.atleast_2d(self.norms)
         steps = np.arange(norms.shape[1])
-        self.lines_ = [ax.plot(steps, layer, label=f"layer {k}")[0]
-                       for k, layer in enumerate(norms)]
+        self.lines_ = [
+            ax.plot(steps, layer, label=f"layer {k}")[0]
+            for k, layer in enumerate(norms)
+        ]
         if np.any(norms > 0):
             ax.set_yscale("log")
         ax.set_xlabel("time step")

@@ -48,8 +48,9 @@ def _numeric_column(df, name):
     )
 
 
-def to_sequences(df, group, time, features=None, target=None, *, target_at="last",
-                 time_gap=False):
+def to_sequences(
+    df, group, time, features=None, target=None, *, target_at="last", time_gap=False
+):
     """Turn a long table (one row per visit) into padded sequences.
 
     Parameters
@@ -102,16 +103,27 @@ def to_sequences(df, group, time, features=None, target=None, *, target_at="last
     _check_columns(df, [group, time] + ([target] if target is not None else []))
     if features is None:
         exclude = {group, time, target}
-        features = [c for c in df.columns if c not in exclude and (
-            pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        features = [
+            c
+            for c in df.columns
+            if c not in exclude
+            and (
+                pd.api.types.is_numeric_dtype(df[c])
+                or pd.api.types.is_bool_dtype(df[c])
+            )
+        ]
         if not features and not time_gap:
-            raise ValueError("The table has no numeric feature column; pass `features`.")
+            raise ValueError(
+                "The table has no numeric feature column; pass `features`."
+            )
     else:
         features = list(features)
         _check_columns(df, features)
     if not (callable(target_at) or isinstance(target_at, str)):
-        raise ValueError(f"target_at must be one of {TARGET_AT}, an aggregate name or "
-                         f"a callable, got {target_at!r}.")
+        raise ValueError(
+            f"target_at must be one of {TARGET_AT}, an aggregate name or "
+            f"a callable, got {target_at!r}."
+        )
     duplicated = df.duplicated(subset=[group, time])
     if duplicated.any():
         row = df[duplicated].iloc[0].to_dict()
@@ -120,8 +132,11 @@ def to_sequences(df, group, time, features=None, target=None, *, target_at="last
             f"{time}={row[time]!r}; each (group, time) pair must be one row."
         )
     table = df.sort_values([group, time], kind="stable")
-    values = np.column_stack([_numeric_column(table, f).to_numpy() for f in features]) \
-        if features else np.empty((len(table), 0))
+    values = (
+        np.column_stack([_numeric_column(table, f).to_numpy() for f in features])
+        if features
+        else np.empty((len(table), 0))
+    )
     codes, groups = pd.factorize(table[group], sort=True)
     position = table.groupby(codes, sort=False).cumcount().to_numpy()
     if time_gap:
@@ -152,8 +167,11 @@ def _targets(table, target, codes, position, n_groups, n_steps, target_at):
     col = table[target]
     if target_at == "per_step":
         numeric = pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
-        y = np.full((n_groups, n_steps), np.nan if numeric else None,
-                    dtype=float if numeric else object)
+        y = np.full(
+            (n_groups, n_steps),
+            np.nan if numeric else None,
+            dtype=float if numeric else object,
+        )
         y[codes, position] = col.to_numpy()
         return y
     grouped = col.groupby(codes, sort=True)

@@ -13,8 +13,9 @@ from skrnn.datasets import load_pbcseq
 def visits_csv(tmp_path):
     visits = load_pbcseq()
     visits = visits[visits["id"] <= 120].drop(columns=["futime"])
-    visits = visits.assign(dead=(visits["status"] == 2).astype(int),
-                           sex=(visits["sex"] == "f").astype(int)).drop(columns="status")
+    visits = visits.assign(
+        dead=(visits["status"] == 2).astype(int), sex=(visits["sex"] == "f").astype(int)
+    ).drop(columns="status")
     path = tmp_path / "visits.csv"
     visits.to_csv(path, index=False)
     return path
@@ -22,10 +23,30 @@ def visits_csv(tmp_path):
 
 def _train(visits_csv, tmp_path, model="rnn-classifier", extra=()):
     out = tmp_path / "model.skops"
-    status = main(["train", str(visits_csv), "--group", "id", "--time", "day",
-                   "--target", "dead", "--model", model, "--time-gap",
-                   "--param", "hidden_layer_sizes=4", "--param", "max_iter=3",
-                   "--param", "random_state=0", "--out", str(out), *extra])
+    status = main(
+        [
+            "train",
+            str(visits_csv),
+            "--group",
+            "id",
+            "--time",
+            "day",
+            "--target",
+            "dead",
+            "--model",
+            model,
+            "--time-gap",
+            "--param",
+            "hidden_layer_sizes=4",
+            "--param",
+            "max_iter=3",
+            "--param",
+            "random_state=0",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
     assert status == 0
     return out
 
@@ -59,19 +80,79 @@ def test_regressor_and_parquet(visits_csv, tmp_path, capsys):
     assert "r2" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "missing.csv", "--group", "id", "--time", "day", "--target", "dead",
-      "--out", "m.skops"], "no such file: missing.csv"),
-    (["train", "{data}", "--group", "patient", "--time", "day", "--target", "dead",
-      "--out", "m.skops"], "column 'patient' is not in the table"),
-    (["train", "{data}", "--group", "id", "--time", "day", "--target", "dead",
-      "--param", "hidden_layer_sizes", "--out", "m.skops"], "--param takes name=value"),
-    (["train", "{data}", "--group", "id", "--time", "day", "--target", "dead",
-      "--param", "colour=3", "--out", "m.skops"], "bad --param"),
-    (["predict", "{data}", "{data}", "--out", "p.csv"], "cannot read model"),
-])
-def test_errors_are_one_line_without_traceback(visits_csv, tmp_path, capsys, args,
-                                               message):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            [
+                "train",
+                "missing.csv",
+                "--group",
+                "id",
+                "--time",
+                "day",
+                "--target",
+                "dead",
+                "--out",
+                "m.skops",
+            ],
+            "no such file: missing.csv",
+        ),
+        (
+            [
+                "train",
+                "{data}",
+                "--group",
+                "patient",
+                "--time",
+                "day",
+                "--target",
+                "dead",
+                "--out",
+                "m.skops",
+            ],
+            "column 'patient' is not in the table",
+        ),
+        (
+            [
+                "train",
+                "{data}",
+                "--group",
+                "id",
+                "--time",
+                "day",
+                "--target",
+                "dead",
+                "--param",
+                "hidden_layer_sizes",
+                "--out",
+                "m.skops",
+            ],
+            "--param takes name=value",
+        ),
+        (
+            [
+                "train",
+                "{data}",
+                "--group",
+                "id",
+                "--time",
+                "day",
+                "--target",
+                "dead",
+                "--param",
+                "colour=3",
+                "--out",
+                "m.skops",
+            ],
+            "bad --param",
+        ),
+        (["predict", "{data}", "{data}", "--out", "p.csv"], "cannot read model"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(
+    visits_csv, tmp_path, capsys, args, message
+):
     args = [a.format(data=visits_csv) for a in args]
     assert main(args) == 1
     err = capsys.readouterr().err
@@ -85,14 +166,28 @@ def test_predict_names_a_missing_column(visits_csv, tmp_path, capsys):
     table = pd.read_csv(visits_csv).drop(columns="bili")
     other = tmp_path / "other.csv"
     table.to_csv(other, index=False)
-    assert main(["predict", str(model), str(other), "--out", str(tmp_path / "p.csv")]) == 1
+    assert (
+        main(["predict", str(model), str(other), "--out", str(tmp_path / "p.csv")]) == 1
+    )
     assert "column 'bili' is not in the table" in capsys.readouterr().err
 
 
 def test_python_dash_m_runs_the_command(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "skrnn", "predict", "nothing.skops",
-                           "nothing.csv", "--out", "x.csv"], capture_output=True,
-                          text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skrnn",
+            "predict",
+            "nothing.skops",
+            "nothing.csv",
+            "--out",
+            "x.csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == "skrnn: error: no such file: nothing.skops"
     assert "Traceback" not in done.stderr

@@ -26,11 +26,14 @@ def test_load_pbcseq_death_task():
     assert "futime" not in PBCSEQ_FEATURES and "status" not in PBCSEQ_FEATURES
     assert y.sum() == (visits.groupby("id")["status"].first() == 2).sum()
     first = visits[visits["id"] == visits["id"].min()].sort_values("day")
-    assert X[0, : len(first), PBCSEQ_FEATURES.index("bili")].tolist() == \
-        first["bili"].tolist()
-    assert np.all(np.isnan(X[0, len(first):]))
-    assert set(np.unique(X[:, :, PBCSEQ_FEATURES.index("sex")][~np.isnan(
-        X[:, :, 0])])) == {0.0, 1.0}
+    assert (
+        X[0, : len(first), PBCSEQ_FEATURES.index("bili")].tolist()
+        == first["bili"].tolist()
+    )
+    assert np.all(np.isnan(X[0, len(first) :]))
+    assert set(
+        np.unique(X[:, :, PBCSEQ_FEATURES.index("sex")][~np.isnan(X[:, :, 0])])
+    ) == {0.0, 1.0}
 
 
 def test_make_addition():

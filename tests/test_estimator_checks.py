@@ -1,10 +1,14 @@
 """scikit-learn's own API contract on every estimator."""
 
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skrnn
+from skrnn.preprocessing import TimestepTransformer
 
-ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__]
+ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
+    TimestepTransformer(StandardScaler())
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -6,11 +6,11 @@ padded batches, stacked layers, both output modes and every task.
 
 import numpy as np
 import pytest
+import reference as ref
+from conftest import ragged_problem
 from numpy.testing import assert_allclose
 from scipy.special import log_softmax
 
-import reference as ref
-from conftest import ragged_problem
 import skrnn
 from skrnn._layout import CHUNK_SIZE
 
@@ -29,8 +29,9 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
 
     ``activation`` is an Elman activation, or the name of a gated cell."""
     prefix = CELLS[activation][0] if activation in CELLS else "RNN"
-    common = dict(hidden_layer_sizes=layers, alpha=0.3,
-                  return_sequences=return_sequences)
+    common = dict(
+        hidden_layer_sizes=layers, alpha=0.3, return_sequences=return_sequences
+    )
     if prefix == "RNN":
         common["activation"] = activation
     if task == "regression":
@@ -38,7 +39,8 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
         est._encoded_n_outputs = 2
     else:
         est = getattr(skrnn, prefix + "Classifier")(
-            loss="hinge" if task == "hinge" else "log_loss", **common)
+            loss="hinge" if task == "hinge" else "log_loss", **common
+        )
         est.classes_ = np.arange(2 if task in ("binary", "hinge") else n_classes)
     est._initialize(n_features, est._n_outputs(), np.float64, np.random.RandomState(1))
     if activation == "relu":
@@ -51,13 +53,13 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
 def _targets(task, est, lengths, n_steps, return_sequences, rng):
     n = lengths.shape[0]
     T = n_steps if return_sequences else 1
-    O = est._n_outputs()
+    n_out = est._n_outputs()
     if task == "regression":
-        Y = rng.normal(size=(n, T, O))
+        Y = rng.normal(size=(n, T, n_out))
     else:
         k = est.classes_.shape[0]
         idx = rng.integers(0, k, size=(n, T))
-        Y = (idx[..., None] == 1).astype(float) if O == 1 else np.eye(k)[idx]
+        Y = (idx[..., None] == 1).astype(float) if n_out == 1 else np.eye(k)[idx]
     if return_sequences:
         Y[np.arange(T)[None, :] >= lengths[:, None]] = np.nan
         Y[2, 0] = np.nan  # a real step without a target
@@ -73,15 +75,22 @@ CASES = [
 ] + [("regression", act, (3, 2), seq) for act in ACTIVATIONS for seq in (False, True)]
 GATED_CASES = [
     (task, cell, layers, seq)
-    for cell in CELLS if cell != "rnn"
-    for task, layers, seq in [("regression", (3, 2), False), ("regression", (4, 3), True),
-                              ("binary", (3,), False), ("multiclass", (3, 2), True)]
+    for cell in CELLS
+    if cell != "rnn"
+    for task, layers, seq in [
+        ("regression", (3, 2), False),
+        ("regression", (4, 3), True),
+        ("binary", (3,), False),
+        ("multiclass", (3, 2), True),
+    ]
 ]
 CASES += GATED_CASES
 
 
 @pytest.mark.parametrize("task, activation, layers, return_sequences", CASES)
-def test_gradient_matches_finite_differences(task, activation, layers, return_sequences):
+def test_gradient_matches_finite_differences(
+    task, activation, layers, return_sequences
+):
     rng = np.random.default_rng(0)
     X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 5, max_steps=6, n_features=2)
     est = _model(task, activation, layers, return_sequences, X.shape[2])
@@ -89,7 +98,7 @@ def test_gradient_matches_finite_differences(task, activation, layers, return_se
     sw = rng.uniform(0.5, 2.0, size=X.shape[0])
     loss, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
     eps = 1e-6
-    for p, g in zip(est._params(), grads):
+    for p, g in zip(est._params(), grads, strict=False):
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
@@ -110,9 +119,12 @@ def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
     for i, n in enumerate(lengths):
         h = X[i, :n]
         for layer in est.coefs_:
-            weights = [layer[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            h = ref.run_layer(step, init, h, n, weights,
-                              activation=getattr(est, "activation", "tanh"))
+            weights = [
+                layer[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            h = ref.run_layer(
+                step, init, h, n, weights, activation=getattr(est, "activation", "tanh")
+            )
         outputs = h @ est.output_coef_.T + est.output_intercept_
         steps = range(n) if return_sequences else [n - 1]
         for t in steps:
@@ -131,8 +143,10 @@ def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
                 value = -np.dot(y, log_softmax(z))
             total += sw[i] * value
             weight += sw[i]
-    penalty = sum(np.sum(layer["weight_ih"] ** 2) + np.sum(layer["weight_hh"] ** 2)
-                  for layer in est.coefs_) + np.sum(est.output_coef_ ** 2)
+    penalty = sum(
+        np.sum(layer["weight_ih"] ** 2) + np.sum(layer["weight_hh"] ** 2)
+        for layer in est.coefs_
+    ) + np.sum(est.output_coef_**2)
     return total / weight + 0.5 * est.alpha * penalty / sw.sum()
 
 
@@ -161,9 +175,14 @@ def test_padded_batch_gradient_is_the_weighted_sum_of_single_sequences():
     _, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
     expected = [np.zeros_like(g) for g in grads]
     for i, n in enumerate(lengths):
-        _, single = est._loss_grad(X[i : i + 1, :n], lengths[i : i + 1], Y[i : i + 1, :n],
-                                   sw[i : i + 1], n_threads=1)
-        for e, g in zip(expected, single):
+        _, single = est._loss_grad(
+            X[i : i + 1, :n],
+            lengths[i : i + 1],
+            Y[i : i + 1, :n],
+            sw[i : i + 1],
+            n_threads=1,
+        )
+        for e, g in zip(expected, single, strict=False):
             e += g * n / lengths.sum()
-    for g, e in zip(grads, expected):
+    for g, e in zip(grads, expected, strict=False):
         assert_allclose(g, e, rtol=1e-10, atol=1e-14)

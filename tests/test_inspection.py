@@ -19,8 +19,13 @@ def test_norms_vanish_towards_the_first_steps_with_small_weights():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 30, 2))
     y = X[:, -1, 0]
-    est = _fit(RNNRegressor(hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3,
-                            random_state=0), X, y)
+    est = _fit(
+        RNNRegressor(
+            hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3, random_state=0
+        ),
+        X,
+        y,
+    )
     norms = temporal_gradient_norms(est, X, y)
     assert norms.shape == (2, 30)
     assert np.all(np.isfinite(norms))
@@ -33,8 +38,11 @@ def test_norms_respect_truncation_and_padding():
     X = rng.normal(size=(20, 12, 1))
     X[:, 8:] = np.nan  # every sequence has 8 real steps
     y = rng.normal(size=20)
-    est = _fit(RNNRegressor(hidden_layer_sizes=5, max_iter=1, bptt_steps=4,
-                            random_state=0), X, y)
+    est = _fit(
+        RNNRegressor(hidden_layer_sizes=5, max_iter=1, bptt_steps=4, random_state=0),
+        X,
+        y,
+    )
     norms = temporal_gradient_norms(est, X, y)
     assert norms.shape == (1, 8)
     assert np.all(norms[0, :4] == 0)  # cut from the last window's target

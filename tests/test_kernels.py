@@ -7,9 +7,9 @@ different lengths all occur.
 
 import numpy as np
 import pytest
+import reference as ref
 from numpy.testing import assert_allclose
 
-import reference as ref
 from skrnn import _elman, _gru, _lstm
 from skrnn._layout import from_chunks, make_chunking, to_chunks
 
@@ -48,17 +48,20 @@ def _forward(cell, X, lengths, weights, activation, chunk_size=4, n_threads=2):
     shape = Xc.shape[:3]
     Hs = np.empty(shape + (H,), dtype=X.dtype)
     cache = np.empty(shape + (cache_width * H,), dtype=X.dtype)
-    kernel.forward(Xc, ch.lengths, *weights, Hs, cache, ACTIVATION_CODES[activation],
-                   n_threads)
+    kernel.forward(
+        Xc, ch.lengths, *weights, Hs, cache, ACTIVATION_CODES[activation], n_threads
+    )
     return ch, Xc, Hs, cache
 
 
-def _kernel_loss_and_grads(cell, X, lengths, weights, G_out, activation,
-                           bptt_steps=0, n_threads=2):
+def _kernel_loss_and_grads(
+    cell, X, lengths, weights, G_out, activation, bptt_steps=0, n_threads=2
+):
     """Loss sum(G_out * H) over real steps, and the kernel's gradients."""
     kernel = CELLS[cell][0]
-    ch, Xc, Hs, cache = _forward(cell, X, lengths, weights, activation,
-                                 n_threads=n_threads)
+    ch, Xc, Hs, cache = _forward(
+        cell, X, lengths, weights, activation, n_threads=n_threads
+    )
     Gc = to_chunks(G_out, ch)
     loss = float(np.sum(Gc * Hs))
     C, T, S, F = Xc.shape
@@ -69,16 +72,33 @@ def _kernel_loss_and_grads(cell, X, lengths, weights, G_out, activation,
     db_ih = np.empty((C, GH))
     db_hh = np.empty((C, GH))
     sq = np.empty((C, T))
-    kernel.backward(Xc, ch.lengths, *weights[:2], Hs, cache, Gc, dX, dW_ih, dW_hh,
-                    db_ih, db_hh, sq, ACTIVATION_CODES[activation], bptt_steps,
-                    n_threads)
+    kernel.backward(
+        Xc,
+        ch.lengths,
+        *weights[:2],
+        Hs,
+        cache,
+        Gc,
+        dX,
+        dW_ih,
+        dW_hh,
+        db_ih,
+        db_hh,
+        sq,
+        ACTIVATION_CODES[activation],
+        bptt_steps,
+        n_threads,
+    )
     grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
     return loss, grads, from_chunks(dX, ch, X.shape[0])
 
 
 # The gated cells have fixed activations: one run each is enough.
-CELL_ACTIVATIONS = [(cell, act) for cell in CELLS
-                    for act in (ACTIVATION_CODES if cell == "rnn" else ["tanh"])]
+CELL_ACTIVATIONS = [
+    (cell, act)
+    for cell in CELLS
+    for act in (ACTIVATION_CODES if cell == "rnn" else ["tanh"])
+]
 
 
 @pytest.mark.parametrize("cell, activation", CELL_ACTIVATIONS)
@@ -91,9 +111,14 @@ def test_forward_matches_reference(cell, activation, dtype):
     assert got.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for i, n in enumerate(lengths):
-        expected = ref.run_layer(step, init, X[i].astype(np.float64), n,
-                                 [w.astype(np.float64) for w in weights],
-                                 activation=activation)
+        expected = ref.run_layer(
+            step,
+            init,
+            X[i].astype(np.float64),
+            n,
+            [w.astype(np.float64) for w in weights],
+            activation=activation,
+        )
         assert_allclose(got[i, :n], expected, rtol=tol, atol=tol)
         assert np.all(np.isnan(got[i, n:]))
 
@@ -105,8 +130,9 @@ def _fd_check(cell, activation, bptt_steps=0):
         weights = [w * 0.5 for w in weights]
     rng = np.random.default_rng(2)
     G_out = rng.normal(size=X.shape[:2] + (weights[1].shape[1],))
-    loss, grads, dX = _kernel_loss_and_grads(cell, X, lengths, weights, G_out,
-                                             activation, bptt_steps)
+    loss, grads, dX = _kernel_loss_and_grads(
+        cell, X, lengths, weights, G_out, activation, bptt_steps
+    )
     eps = 1e-6
 
     def f(ws, X_=X):
@@ -148,8 +174,9 @@ def test_truncated_bptt_cuts_the_gradient_path(cell):
     X, lengths, weights = _problem(cell, seed=3)
     G_out = np.zeros(X.shape[:2] + (weights[1].shape[1],))
     G_out[0, 5] = 1.0  # sequence 0 has the full length 7
-    _, _, dX = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh",
-                                      bptt_steps=3)
+    _, _, dX = _kernel_loss_and_grads(
+        cell, X, lengths, weights, G_out, "tanh", bptt_steps=3
+    )
     assert np.all(dX[0, :3] == 0)
     assert np.all(np.abs(dX[0, 3:6]).sum(axis=1) > 0)
     _, _, dX_full = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh")
@@ -162,6 +189,6 @@ def test_threads_do_not_change_results(cell):
     G_out = np.random.default_rng(5).normal(size=X.shape[:2] + (weights[1].shape[1],))
     one = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh", n_threads=1)
     two = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh", n_threads=2)
-    for a, b in zip(one[1], two[1]):
+    for a, b in zip(one[1], two[1], strict=False):
         assert np.array_equal(a, b)
     assert np.array_equal(one[2], two[2], equal_nan=True)

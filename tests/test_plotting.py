@@ -17,8 +17,9 @@ def _fit(**params):
     y = X[:, 0, 0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = RNNRegressor(hidden_layer_sizes=4, max_iter=6, random_state=0,
-                           **params).fit(X, y)
+        est = RNNRegressor(
+            hidden_layer_sizes=4, max_iter=6, random_state=0, **params
+        ).fit(X, y)
     return est, X, y
 
 

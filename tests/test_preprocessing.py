@@ -18,14 +18,16 @@ from skrnn.preprocessing import TimestepTransformer, to_sequences
 
 @pytest.fixture
 def visits():
-    return pd.DataFrame({
-        "patient": ["b", "a", "a", "b", "a"],
-        "day": [10, 30, 0, 0, 60],
-        "bili": [2.0, 1.5, 1.0, np.nan, 3.0],
-        "age": [40.0, 50.0, 50.0, 40.0, 50.0],
-        "dead": [1, 0, 0, 1, 1],
-        "sex": ["m", "f", "f", "m", "f"],
-    })
+    return pd.DataFrame(
+        {
+            "patient": ["b", "a", "a", "b", "a"],
+            "day": [10, 30, 0, 0, 60],
+            "bili": [2.0, 1.5, 1.0, np.nan, 3.0],
+            "age": [40.0, 50.0, 50.0, 40.0, 50.0],
+            "dead": [1, 0, 0, 1, 1],
+            "sex": ["m", "f", "f", "m", "f"],
+        }
+    )
 
 
 def test_to_sequences_orders_pads_and_picks_targets(visits):
@@ -35,31 +37,40 @@ def test_to_sequences_orders_pads_and_picks_targets(visits):
     assert_allclose(X[0, :, 0], [1.0, 1.5, 3.0])
     assert np.isnan(X[1, 0, 0]) and X[1, 1, 0] == 2.0 and np.all(np.isnan(X[1, 2]))
     assert list(y) == [1, 1]
-    _, first, _ = to_sequences(visits, "patient", "day", target="dead",
-                               target_at="first")
+    _, first, _ = to_sequences(
+        visits, "patient", "day", target="dead", target_at="first"
+    )
     assert list(first) == [0, 1]
     _, mean, _ = to_sequences(visits, "patient", "day", target="dead", target_at="mean")
     assert_allclose(mean, [1 / 3, 1])
-    _, steps, _ = to_sequences(visits, "patient", "day", target="dead",
-                               target_at="per_step")
+    _, steps, _ = to_sequences(
+        visits, "patient", "day", target="dead", target_at="per_step"
+    )
     assert_allclose(steps, [[0, 0, 1], [1, 1, np.nan]])
 
 
 def test_to_sequences_time_gap_and_datetimes(visits):
     X, _, _ = to_sequences(visits, "patient", "day", features=["bili"], time_gap=True)
     assert_allclose(X[0, :, 1], [0, 30, 30])
-    dated = visits.assign(day=pd.Timestamp("2020-01-01")
-                          + pd.to_timedelta(visits["day"], unit="D"))
+    dated = visits.assign(
+        day=pd.Timestamp("2020-01-01") + pd.to_timedelta(visits["day"], unit="D")
+    )
     Xd, _, _ = to_sequences(dated, "patient", "day", features=["bili"], time_gap=True)
     assert_allclose(Xd, X, equal_nan=True)
 
 
 def test_to_sequences_reads_polars(visits):
     pl = pytest.importorskip("polars")
-    X, y, groups = to_sequences(pl.from_pandas(visits), "patient", "day",
-                                features=["bili", "age"], target="dead")
-    Xp, yp, gp = to_sequences(visits, "patient", "day", features=["bili", "age"],
-                              target="dead")
+    X, y, groups = to_sequences(
+        pl.from_pandas(visits),
+        "patient",
+        "day",
+        features=["bili", "age"],
+        target="dead",
+    )
+    Xp, yp, gp = to_sequences(
+        visits, "patient", "day", features=["bili", "age"], target="dead"
+    )
     assert_allclose(X, Xp, equal_nan=True)
     assert list(y) == list(yp) and list(groups) == list(gp)
 
@@ -86,8 +97,12 @@ def test_to_sequences_errors_name_the_column(visits):
 
 
 def test_timestep_transformer_keeps_padding_and_imputes_real_steps():
-    X = np.array([[[1.0, 10.0], [np.nan, 20.0], [3.0, np.nan]],
-                  [[5.0, 30.0], [np.nan, np.nan], [np.nan, np.nan]]])
+    X = np.array(
+        [
+            [[1.0, 10.0], [np.nan, 20.0], [3.0, np.nan]],
+            [[5.0, 30.0], [np.nan, np.nan], [np.nan, np.nan]],
+        ]
+    )
     out = TimestepTransformer(SimpleImputer()).fit_transform(X)
     assert_allclose(out[0], [[1, 10], [3, 20], [3, 20]])
     assert_allclose(out[1, 0], [5, 30])
@@ -96,7 +111,11 @@ def test_timestep_transformer_keeps_padding_and_imputes_real_steps():
     real = scaled.transform(out)[~np.isnan(out[:, :, 0])]
     assert_allclose(real.mean(axis=0), 0, atol=1e-12)
     ragged = [np.array([[1.0], [2.0]]), np.array([[4.0]])]
-    assert TimestepTransformer(StandardScaler()).fit_transform(ragged).shape == (2, 2, 1)
+    assert TimestepTransformer(StandardScaler()).fit_transform(ragged).shape == (
+        2,
+        2,
+        1,
+    )
 
 
 def test_timestep_transformer_feature_names_and_one_hot():
@@ -115,16 +134,28 @@ def test_timestep_transformer_feature_names_and_one_hot():
 
 def test_timestep_transformer_in_a_grid_search_on_the_bundled_visits():
     X, y = load_pbcseq(return_X_y=True)
-    pipe = make_pipeline(TimestepTransformer(SimpleImputer()),
-                         TimestepTransformer(StandardScaler()),
-                         RNNClassifier(hidden_layer_sizes=8, max_iter=20, learning_rate_init=0.01,
-                                       random_state=0))
-    assert clone(pipe).get_params()["timesteptransformer-1__transformer__strategy"] == "mean"
-    grid = GridSearchCV(pipe, {"timesteptransformer-1__transformer__strategy":
-                               ["mean", "median"]}, cv=2, scoring="roc_auc")
+    pipe = make_pipeline(
+        TimestepTransformer(SimpleImputer()),
+        TimestepTransformer(StandardScaler()),
+        RNNClassifier(
+            hidden_layer_sizes=8, max_iter=20, learning_rate_init=0.01, random_state=0
+        ),
+    )
+    assert (
+        clone(pipe).get_params()["timesteptransformer-1__transformer__strategy"]
+        == "mean"
+    )
+    grid = GridSearchCV(
+        pipe,
+        {"timesteptransformer-1__transformer__strategy": ["mean", "median"]},
+        cv=2,
+        scoring="roc_auc",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X, y)
     assert grid.best_params_["timesteptransformer-1__transformer__strategy"] in (
-        "mean", "median")
+        "mean",
+        "median",
+    )
     assert 0.75 < grid.best_score_ <= 1.0

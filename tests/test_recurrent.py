@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from conftest import ragged_problem
 from skrnn import (
     GRUClassifier,
     GRURegressor,
@@ -43,7 +43,7 @@ def test_n_jobs_gives_bit_identical_weights(Est, rng):
         one = Est(n_jobs=1, **kw).fit(X, y)
         two = Est(n_jobs=2, **kw).fit(X, y)
         again = Est(n_jobs=2, **kw).fit(X, y)
-    for a, b, c in zip(_weights(one), _weights(two), _weights(again)):
+    for a, b, c in zip(_weights(one), _weights(two), _weights(again), strict=False):
         assert_array_equal(a, b)
         assert_array_equal(a, c)
 
@@ -56,7 +56,8 @@ def test_float32_trains_in_float32(Est, rng):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = Est(hidden_layer_sizes=6, max_iter=3, random_state=0).fit(
-            X.astype(np.float32), y)
+            X.astype(np.float32), y
+        )
     assert all(p.dtype == np.float32 for p in est._params())
     assert est.coefs_[0]["weight_hh"].dtype == np.float32
     if Est in REGRESSORS:
@@ -80,8 +81,9 @@ def test_pickle_round_trip(Est, rng):
 def test_regressor_learns_a_sum():
     rng = np.random.default_rng(0)
     X, _, y = _sum_task(rng, n=300)
-    est = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01, max_iter=150,
-                       random_state=0).fit(X, y)
+    est = RNNRegressor(
+        hidden_layer_sizes=16, learning_rate_init=0.01, max_iter=150, random_state=0
+    ).fit(X, y)
     assert est.score(X, y) > 0.95
 
 
@@ -89,8 +91,9 @@ def test_predictions_do_not_depend_on_padding_or_batch(rng):
     X, lengths, y = _sum_task(rng, n=40)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = RNNRegressor(hidden_layer_sizes=(5, 4), max_iter=2, random_state=0,
-                           return_sequences=True).fit(X, np.cumsum(np.nan_to_num(X[:, :, 0]), 1))
+        est = RNNRegressor(
+            hidden_layer_sizes=(5, 4), max_iter=2, random_state=0, return_sequences=True
+        ).fit(X, np.cumsum(np.nan_to_num(X[:, :, 0]), 1))
     full = est.predict(X)
     ragged = [X[i, :n] for i, n in enumerate(lengths)]
     assert_allclose(est.predict(ragged), full, rtol=1e-12)
@@ -109,8 +112,9 @@ def test_sequence_to_one_reads_the_last_real_step(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = RNNRegressor(hidden_layer_sizes=4, max_iter=2, random_state=0).fit(X, y)
-        per_step = RNNRegressor(hidden_layer_sizes=4, max_iter=2, random_state=0,
-                                return_sequences=True)
+        per_step = RNNRegressor(
+            hidden_layer_sizes=4, max_iter=2, random_state=0, return_sequences=True
+        )
     per_step.__dict__.update({k: v for k, v in est.__dict__.items() if k.endswith("_")})
     steps = per_step.predict(X)
     assert_allclose(est.predict(X), steps[np.arange(30), lengths - 1], rtol=1e-12)
@@ -144,8 +148,9 @@ def test_pytorch_layout_of_the_weights(rng):
 def test_classifier_string_labels_multiclass(rng):
     X, _, y = _sum_task(rng, n=150)
     labels = np.array(["low", "mid", "high"])[np.digitize(y, [-1, 1])]
-    est = RNNClassifier(hidden_layer_sizes=12, learning_rate_init=0.01, max_iter=100,
-                        random_state=0).fit(X, labels)
+    est = RNNClassifier(
+        hidden_layer_sizes=12, learning_rate_init=0.01, max_iter=100, random_state=0
+    ).fit(X, labels)
     assert list(est.classes_) == ["high", "low", "mid"]
     proba = est.predict_proba(X)
     assert proba.shape == (150, 3)
@@ -159,8 +164,13 @@ def test_binary_classifier_and_hinge(rng):
     X, _, y = _sum_task(rng, n=150)
     labels = np.where(y > 0, 1, -1)
     for loss in ("log_loss", "hinge"):
-        est = RNNClassifier(hidden_layer_sizes=8, loss=loss, learning_rate_init=0.01,
-                            max_iter=80, random_state=0).fit(X, labels)
+        est = RNNClassifier(
+            hidden_layer_sizes=8,
+            loss=loss,
+            learning_rate_init=0.01,
+            max_iter=80,
+            random_state=0,
+        ).fit(X, labels)
         assert est.decision_function(X).shape == (150,)
         assert est.score(X, labels) > 0.9
     assert not hasattr(est, "predict_proba")
@@ -172,8 +182,13 @@ def test_per_step_tagging_ignores_labels_at_padding(rng):
     X, lengths = ragged_problem(rng, n=80, max_steps=6, n_features=1)
     tags = np.where(X[:, :, 0] > 0, "pos", "neg").astype(object)
     tags[np.isnan(X[:, :, 0])] = None  # anything at padding
-    est = RNNClassifier(hidden_layer_sizes=8, learning_rate_init=0.02, max_iter=60,
-                        return_sequences=True, random_state=0).fit(X, tags)
+    est = RNNClassifier(
+        hidden_layer_sizes=8,
+        learning_rate_init=0.02,
+        max_iter=60,
+        return_sequences=True,
+        random_state=0,
+    ).fit(X, tags)
     assert list(est.classes_) == ["neg", "pos"]
     pred = est.predict(X)
     assert pred.shape == X.shape[:2]
@@ -192,8 +207,14 @@ def test_per_step_tagging_ignores_labels_at_padding(rng):
 
 def test_early_stopping_keeps_the_best_validation_weights(rng):
     X, _, y = _sum_task(rng, n=200)
-    est = RNNRegressor(hidden_layer_sizes=8, early_stopping=True, max_iter=40,
-                       learning_rate_init=0.01, random_state=0, n_iter_no_change=3)
+    est = RNNRegressor(
+        hidden_layer_sizes=8,
+        early_stopping=True,
+        max_iter=40,
+        learning_rate_init=0.01,
+        random_state=0,
+        n_iter_no_change=3,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
@@ -206,8 +227,9 @@ def test_warm_start_and_partial_fit(rng):
     X, _, y = _sum_task(rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = RNNRegressor(hidden_layer_sizes=5, max_iter=3, warm_start=True,
-                           random_state=0).fit(X, y)
+        est = RNNRegressor(
+            hidden_layer_sizes=5, max_iter=3, warm_start=True, random_state=0
+        ).fit(X, y)
         before = _weights(est)
         est.fit(X, y)
     assert est.n_iter_ == 6
@@ -225,8 +247,14 @@ def test_warm_start_and_partial_fit(rng):
 
 def test_divergence_warns_and_keeps_finite_weights(rng):
     X, _, y = _sum_task(rng)
-    est = RNNRegressor(hidden_layer_sizes=8, activation="identity", solver="sgd",
-                       learning_rate_init=5.0, max_iter=20, random_state=0)
+    est = RNNRegressor(
+        hidden_layer_sizes=8,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=5.0,
+        max_iter=20,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning, match="diverged"):
         est.fit(X, y * 1e3)
     assert np.all(np.isfinite(est.predict(X)))
@@ -252,8 +280,14 @@ def test_spectral_radius_initialisation(rng):
 
 def test_clip_norm_and_truncated_bptt_train(rng):
     X, _, y = _sum_task(rng, n=200)
-    est = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01, max_iter=100,
-                       clip_norm=1.0, bptt_steps=4, random_state=0).fit(X, y)
+    est = RNNRegressor(
+        hidden_layer_sizes=16,
+        learning_rate_init=0.01,
+        max_iter=100,
+        clip_norm=1.0,
+        bptt_steps=4,
+        random_state=0,
+    ).fit(X, y)
     assert est.score(X, y) > 0.9
 
 
@@ -264,7 +298,9 @@ def test_nan_inside_a_sequence_names_sequence_and_step(rng):
     X[1, 3] = 0.5
     with pytest.raises(ValueError, match=r"Sequence 1 has NaN at step 2 \(feature 0\)"):
         RNNRegressor().fit(X, y)
-    with pytest.raises(ValueError, match="TimestepTransformer\\(SimpleImputer\\(\\)\\)"):
+    with pytest.raises(
+        ValueError, match="TimestepTransformer\\(SimpleImputer\\(\\)\\)"
+    ):
         RNNRegressor().fit(X, y)
 
 

@@ -22,12 +22,18 @@ def test_grid_search_on_a_dask_cluster_matches_local():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         local = GridSearchCV(est, grid, cv=2).fit(X, y)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster):
-        with joblib.parallel_backend("dask"):
-            remote = GridSearchCV(est, grid, cv=2).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
+        remote = GridSearchCV(est, grid, cv=2).fit(X, y)
     assert remote.best_params_ == local.best_params_
     np.testing.assert_array_equal(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]

@@ -35,12 +35,20 @@ def test_torch_module_reproduces_predict(cell, return_sequences):
     X, lengths = _data()
     target = np.nan_to_num(X[:, :, 0]).cumsum(axis=1)
     y = target if return_sequences else target[np.arange(40), lengths - 1]
-    est = _fit(getattr(skrnn, cell + "Regressor")(
-        hidden_layer_sizes=(6, 4), max_iter=3, random_state=0,
-        return_sequences=return_sequences), X, y)
+    est = _fit(
+        getattr(skrnn, cell + "Regressor")(
+            hidden_layer_sizes=(6, 4),
+            max_iter=3,
+            random_state=0,
+            return_sequences=return_sequences,
+        ),
+        X,
+        y,
+    )
     with torch.no_grad():
-        out = est.to_torch()(torch.from_numpy(np.nan_to_num(X)),
-                             torch.from_numpy(lengths)).numpy()[..., 0]
+        out = est.to_torch()(
+            torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths)
+        ).numpy()[..., 0]
     pred = est.predict(X)
     real = ~np.isnan(pred)
     assert_allclose(out[real], pred[real], rtol=1e-8, atol=1e-12)
@@ -51,19 +59,28 @@ def test_torch_module_gives_the_decision_function(cell):
     torch = pytest.importorskip("torch")
     X, lengths = _data(4)
     y = np.arange(40) % 3
-    clf = _fit(getattr(skrnn, cell + "Classifier")(hidden_layer_sizes=5, max_iter=2,
-                                                   random_state=0), X, y)
+    clf = _fit(
+        getattr(skrnn, cell + "Classifier")(
+            hidden_layer_sizes=5, max_iter=2, random_state=0
+        ),
+        X,
+        y,
+    )
     with torch.no_grad():
-        out = clf.to_torch()(torch.from_numpy(np.nan_to_num(X)),
-                             torch.from_numpy(lengths)).numpy()
+        out = clf.to_torch()(
+            torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths)
+        ).numpy()
     assert_allclose(out, clf.decision_function(X), rtol=1e-8, atol=1e-12)
 
 
 def test_float32_models_export_in_float32():
     torch = pytest.importorskip("torch")
     X, lengths = _data(5)
-    est = _fit(skrnn.GRURegressor(hidden_layer_sizes=4, max_iter=1),
-               X.astype(np.float32), np.arange(40.0))
+    est = _fit(
+        skrnn.GRURegressor(hidden_layer_sizes=4, max_iter=1),
+        X.astype(np.float32),
+        np.arange(40.0),
+    )
     module = est.to_torch()
     assert all(p.dtype == torch.float32 for p in module.parameters())
 
@@ -71,8 +88,11 @@ def test_float32_models_export_in_float32():
 def test_elman_activation_without_a_torch_equivalent():
     pytest.importorskip("torch")
     X, _ = _data(6)
-    est = _fit(skrnn.RNNRegressor(hidden_layer_sizes=3, activation="logistic",
-                                  max_iter=1), X, np.arange(40.0))
+    est = _fit(
+        skrnn.RNNRegressor(hidden_layer_sizes=3, activation="logistic", max_iter=1),
+        X,
+        np.arange(40.0),
+    )
     with pytest.raises(ValueError, match="no 'logistic' activation"):
         est.to_torch()
 

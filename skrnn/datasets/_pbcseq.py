@@ -8,8 +8,21 @@ import pandas as pd
 # Visit features of the death-prediction task: everything measured at a visit,
 # never the end-of-follow-up columns (futime, status).
 PBCSEQ_FEATURES = [
-    "trt", "age", "sex", "ascites", "hepato", "spiders", "edema", "bili", "chol",
-    "albumin", "alk.phos", "ast", "platelet", "protime", "stage",
+    "trt",
+    "age",
+    "sex",
+    "ascites",
+    "hepato",
+    "spiders",
+    "edema",
+    "bili",
+    "chol",
+    "albumin",
+    "alk.phos",
+    "ast",
+    "platelet",
+    "protime",
+    "stage",
 ]
 
 
@@ -68,6 +81,7 @@ def load_pbcseq(*, return_X_y=False):
 
     table = visits.assign(sex=(visits["sex"] == "f").astype(float))
     table["dead"] = (table["status"] == 2).astype(int)
-    X, y, _ = to_sequences(table, group="id", time="day", features=PBCSEQ_FEATURES,
-                           target="dead")
+    X, y, _ = to_sequences(
+        table, group="id", time="day", features=PBCSEQ_FEATURES, target="dead"
+    )
     return X, y.astype(np.int64)

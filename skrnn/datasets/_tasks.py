@@ -112,9 +112,12 @@ def make_temporal_order(n_sequences, n_steps, random_state=None):
     rng = check_random_state(random_state)
     symbols = rng.randint(0, 4, size=(n_sequences, n_steps))
     rows = np.arange(n_sequences)
-    t1 = rng.randint(n_steps // 10, max(n_steps // 10 + 1, n_steps // 5), size=n_sequences)
-    t2 = rng.randint(n_steps // 2, max(n_steps // 2 + 1, 6 * n_steps // 10),
-                     size=n_sequences)
+    t1 = rng.randint(
+        n_steps // 10, max(n_steps // 10 + 1, n_steps // 5), size=n_sequences
+    )
+    t2 = rng.randint(
+        n_steps // 2, max(n_steps // 2 + 1, 6 * n_steps // 10), size=n_sequences
+    )
     first = rng.randint(4, 6, size=n_sequences)
     second = rng.randint(4, 6, size=n_sequences)
     symbols[rows, t1] = first
