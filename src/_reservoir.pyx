@@ -1,0 +1,105 @@
+"""Echo state reservoir: leaky tanh units driven by the inputs.
+
+x_t = (1 - a) x_{t-1} + a tanh(W_in u_t + b + W x_{t-1}),  x_{-1} = 0.
+
+The arrays are in the chunked time-major layout of skrnn._layout (see
+skrnn._elman). The recurrent matrix W is sparse (a reservoir keeps most of
+its entries zero) and is passed in CSR form; one step of a chunk multiplies it
+with the states of the chunk's running rows.
+"""
+from cython.parallel cimport prange
+
+from _blas cimport gemm
+from _common cimport floating, n_active, tanh_array
+
+
+cdef extern from "_csr.h" nogil:
+    void skrnn_csr_matvec_add_d(const double* data, const int* indices,
+                                const int* indptr, int n_rows, const double* x,
+                                double* y)
+    void skrnn_csr_matvec_add_f(const float* data, const int* indices,
+                                const int* indptr, int n_rows, const float* x,
+                                float* y)
+
+
+cdef void _run_chunk(
+    const floating* U, const int* lengths, const floating* W_in,
+    const floating* bias, const floating* W_data, const int* W_indices,
+    const int* W_indptr, floating leak, floating* Xs, floating* pre,
+    int T, int S, int F, int N,
+) noexcept nogil:
+    cdef int Tc = lengths[0] if S > 0 else 0
+    cdef int t, i, r, n
+    cdef floating* x
+    cdef const floating* x_prev
+    cdef floating* p
+    # Input projections of every step at once, into the state buffer.
+    gemm(False, True, Tc * S, N, F, <floating> 1, U, F, W_in, F, <floating> 0, Xs, N)
+    for t in range(T):
+        n = n_active(lengths, S, t) if t < Tc else 0
+        x = Xs + t * S * N
+        for i in range(n):
+            p = pre + i * N
+            for r in range(N):
+                p[r] = x[i * N + r] + bias[r]
+            if t > 0:
+                x_prev = x - S * N + i * N
+                if floating is float:
+                    skrnn_csr_matvec_add_f(W_data, W_indices, W_indptr, N, x_prev, p)
+                else:
+                    skrnn_csr_matvec_add_d(W_data, W_indices, W_indptr, N, x_prev, p)
+            tanh_array(p, N)
+            if t > 0:
+                for r in range(N):
+                    x[i * N + r] = (1 - leak) * x_prev[r] + leak * p[r]
+            else:
+                for r in range(N):
+                    x[i * N + r] = leak * p[r]
+        for i in range(n * N, S * N):
+            x[i] = 0
+
+
+def run(
+    const floating[:, :, :, ::1] U,
+    const int[:, ::1] lengths,
+    const floating[:, ::1] W_in,
+    const floating[::1] bias,
+    const floating[::1] W_data,
+    const int[::1] W_indices,
+    const int[::1] W_indptr,
+    floating leak,
+    floating[:, :, :, ::1] Xs,
+    floating[:, :, ::1] work,
+    int n_threads,
+):
+    """Run the reservoir over a chunked batch.
+
+    Parameters
+    ----------
+    U : ndarray of shape (n_chunks, T, S, F)
+        Inputs; values at padded steps are ignored.
+    lengths : ndarray of shape (n_chunks, S), int32
+        Length of each sequence, non-increasing within a chunk.
+    W_in : ndarray of shape (N, F)
+        Input weights.
+    bias : ndarray of shape (N,)
+    W_data, W_indices, W_indptr : CSR arrays of the (N, N) recurrent matrix
+    leak : float
+        Leak rate a in (0, 1].
+    Xs : ndarray of shape (n_chunks, T, S, N)
+        Output: the states; zero at padded steps.
+    work : ndarray of shape (n_chunks, S, N)
+        Workspace.
+    n_threads : int
+        OpenMP threads over chunks.
+    """
+    cdef int C = U.shape[0], T = U.shape[1], S = U.shape[2], F = U.shape[3]
+    cdef int N = W_in.shape[0]
+    cdef int c
+    if C == 0 or T == 0 or S == 0 or N == 0:
+        return
+    with nogil:
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
+            _run_chunk(&U[c, 0, 0, 0], &lengths[c, 0], &W_in[0, 0], &bias[0],
+                       &W_data[0], &W_indices[0], &W_indptr[0], leak,
+                       &Xs[c, 0, 0, 0], &work[c, 0, 0], T, S, F, N)

@@ -1,0 +1,126 @@
+import pickle
+
+import numpy as np
+import pytest
+from conftest import ragged_problem
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skrnn import EchoStateClassifier, EchoStateRegressor
+from skrnn.datasets import make_mackey_glass
+
+
+def _reference_states(esn, X, n):
+    """The leaky reservoir written out step by step."""
+    import scipy.sparse
+
+    W = (
+        scipy.sparse.csr_matrix(
+            (esn.reservoir_data_, esn.reservoir_indices_, esn.reservoir_indptr_),
+            shape=(esn.n_reservoir, esn.n_reservoir),
+        )
+        .toarray()
+        .astype(np.float64)
+    )
+    x = np.zeros(esn.n_reservoir)
+    out = []
+    for t in range(n):
+        pre = esn.input_weights_ @ X[t] + esn.input_bias_ + W @ x
+        x = (1 - esn.leak_rate) * x + esn.leak_rate * np.tanh(pre)
+        out.append(x)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reservoir_matches_numpy_reference(dtype):
+    rng = np.random.default_rng(0)
+    X, lengths = ragged_problem(rng, n=37, max_steps=9, n_features=3)
+    X = X.astype(dtype)
+    esn = EchoStateRegressor(
+        30,
+        leak_rate=0.4,
+        spectral_radius=1.1,
+        sparsity=0.7,
+        random_state=0,
+        return_sequences=True,
+    )
+    esn._init_reservoir(3, np.dtype(dtype), np.random.RandomState(0))
+    ch, Xs = esn._states(X, lengths, n_threads=2)
+    from skrnn._layout import from_chunks
+
+    got = from_chunks(Xs, ch, X.shape[0])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for i, n in enumerate(lengths):
+        assert_allclose(
+            got[i, :n],
+            _reference_states(esn, X[i].astype(float), n),
+            rtol=tol,
+            atol=tol,
+        )
+        assert np.all(np.isnan(got[i, n:]))
+
+
+def test_mackey_glass_one_step_ahead():
+    series = make_mackey_glass(2200)
+    X, y = series[None, :-1, None], series[None, 1:]
+    esn = EchoStateRegressor(
+        300,
+        spectral_radius=1.25,
+        leak_rate=0.3,
+        alpha=1e-7,
+        washout=100,
+        return_sequences=True,
+        random_state=0,
+    )
+    esn.fit(X[:, :1500], y[:, :1500])
+    pred = esn.predict(X)[0, 1500:]
+    nrmse = np.sqrt(np.mean((pred - y[0, 1500:]) ** 2)) / np.std(y[0, 1500:])
+    assert nrmse < 0.02
+
+
+def test_n_jobs_bit_identical_and_persistence():
+    rng = np.random.default_rng(1)
+    X, _ = ragged_problem(rng, n=80, max_steps=12, n_features=2)
+    y = np.nansum(X[:, :, 0], axis=1)
+    params = {"input_scaling": 0.1, "spectral_radius": 0.99, "random_state": 0}
+    one = EchoStateRegressor(60, n_jobs=1, **params).fit(X, y)
+    two = EchoStateRegressor(60, n_jobs=2, **params).fit(X, y)
+    assert_array_equal(one.coef_, two.coef_)
+    assert_array_equal(one.predict(X), two.predict(X))
+    assert one.score(X, y) > 0.9
+    loaded = pickle.loads(pickle.dumps(one))
+    assert_array_equal(loaded.predict(X), one.predict(X))
+    sio = pytest.importorskip("skops.io")
+    data = sio.dumps(one)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert all(name.startswith("skrnn.") for name in untrusted)
+    assert_array_equal(sio.loads(data, trusted=untrusted).predict(X), one.predict(X))
+
+
+def test_classifier_multiclass_and_tagging():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 8, 1))
+    total = X[:, :, 0].sum(axis=1)
+    y = np.array(["low", "mid", "high"])[np.digitize(total, [-1.5, 1.5])]
+    clf = EchoStateClassifier(150, random_state=0).fit(X, y)
+    assert clf.decision_function(X).shape == (300, 3)
+    assert clf.score(X, y) > 0.85
+    assert not hasattr(clf, "predict_proba")
+    tags = np.where(X[:, :, 0] > 0, 1, 0)
+    tagger = EchoStateClassifier(50, return_sequences=True, random_state=0).fit(X, tags)
+    assert tagger.predict(X).shape == (300, 8)
+    assert tagger.score(X, tags) > 0.95
+
+
+def test_bad_inputs():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 5, 1))
+    X[2, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="Sequence 2 has NaN at step 1"):
+        EchoStateRegressor().fit(X, np.ones(20))
+    X[2, 1, 0] = 0.0
+    with pytest.raises(ValueError, match="only one class"):
+        EchoStateClassifier().fit(X, np.ones(20))
+    with pytest.raises(ValueError, match="washout"):
+        EchoStateRegressor(washout=5, return_sequences=True).fit(X, X[:, :, 0])
+    with pytest.raises(ValueError, match="leak_rate"):
+        EchoStateRegressor(leak_rate=0).fit(X, np.ones(20))
