@@ -25,7 +25,7 @@ from skrnn import GRUClassifier, LSTMClassifier, LSTMRegressor
 from skrnn.datasets import make_addition, make_temporal_order
 from skrnn.preprocessing import TimestepTransformer
 
-ADDITION = dict(
+SETTINGS = dict(
     hidden_layer_sizes=32,
     learning_rate_init=3e-3,
     batch_size=32,
@@ -69,18 +69,18 @@ def torch_addition(X, y, X_test, y_test, epochs, seed=0):
 
     torch.manual_seed(seed)
     torch.set_num_threads(2)
-    H = ADDITION["hidden_layer_sizes"]
+    H = SETTINGS["hidden_layer_sizes"]
     lstm = torch.nn.LSTM(2, H, batch_first=True).double()
     with torch.no_grad():  # forget-gate bias 1, as skrnn's LSTM
         lstm.bias_ih_l0[H : 2 * H] = 1.0
         lstm.bias_hh_l0[H : 2 * H] = 0.0
     head = torch.nn.Linear(H, 1).double()
     params = list(lstm.parameters()) + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=ADDITION["learning_rate_init"])
+    opt = torch.optim.Adam(params, lr=SETTINGS["learning_rate_init"])
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     Xv = torch.from_numpy(X_test)
     rng = np.random.default_rng(seed)
-    bs = ADDITION["batch_size"]
+    bs = SETTINGS["batch_size"]
     seconds = 0.0
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
@@ -91,7 +91,7 @@ def torch_addition(X, y, X_test, y_test, epochs, seed=0):
             loss = 0.5 * torch.mean((head(out[:, -1])[:, 0] - yt[idx]) ** 2)
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, ADDITION["clip_norm"])
+            torch.nn.utils.clip_grad_norm_(params, SETTINGS["clip_norm"])
             opt.step()
         seconds += time.perf_counter() - start
         with torch.no_grad():
@@ -113,8 +113,8 @@ def addition(T, max_epochs):
     X, y = make_addition(10_000, T, random_state=0)
     X_test, y_test = make_addition(2_000, T, random_state=1)
     X, X_test = standardize(X, X_test)
-    print(f"addition T={T}: LSTMRegressor {ADDITION}")
-    est = LSTMRegressor(random_state=0, **ADDITION)
+    print(f"addition T={T}: LSTMRegressor {SETTINGS}")
+    est = LSTMRegressor(random_state=0, **SETTINGS)
     epochs, seconds, value = fit_until(
         est, X, y, mse, lambda v: v < 0.01, max_epochs, X_test, y_test
     )
@@ -137,17 +137,8 @@ def temporal_order(T, max_epochs):
     X, X_test = standardize(X, X_test)
     results = []
     for Est in (LSTMClassifier, GRUClassifier):
-        params = dict(
-            hidden_layer_sizes=32,
-            learning_rate_init=3e-3,
-            batch_size=32,
-            clip_norm=1.0,
-            alpha=0.0,
-            tol=0.0,
-            n_iter_no_change=1000,
-        )
-        print(f"temporal order T={T}: {Est.__name__} {params}")
-        est = Est(random_state=0, **params)
+        print(f"temporal order T={T}: {Est.__name__} {SETTINGS}")
+        est = Est(random_state=0, **SETTINGS)
         epochs, seconds, value = fit_until(
             est, X, y, accuracy, lambda v: v > 0.99, max_epochs, X_test, y_test
         )

@@ -87,14 +87,19 @@ def sequence_lengths(X):
     return np.where(observed.any(axis=1), last, 0)
 
 
-def check_lengths(X, lengths):
-    """Raise if a sequence is empty or has a NaN before its last real step."""
+def check_not_empty(lengths):
+    """Raise if a sequence has no observed step."""
     empty = np.flatnonzero(lengths == 0)
     if empty.size:
         raise ValueError(
             f"Sequence {empty[0]} has no observed step (every value is NaN); "
             "drop it before fitting or predicting."
         )
+
+
+def check_lengths(X, lengths):
+    """Raise if a sequence is empty or has a NaN before its last real step."""
+    check_not_empty(lengths)
     steps = np.arange(X.shape[1])[None, :, None]
     inside = np.isnan(X) & (steps < lengths[:, None, None])
     if inside.any():

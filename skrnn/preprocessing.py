@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import validate_sequences
+from ._data import check_not_empty, validate_sequences
 
 TARGET_AT = ("last", "first", "per_step")
 
@@ -248,12 +248,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _real_steps(X, lengths):
-        empty = np.flatnonzero(lengths == 0)
-        if empty.size:
-            raise ValueError(
-                f"Sequence {empty[0]} has no observed step (every value is NaN); "
-                "drop it first."
-            )
+        check_not_empty(lengths)
         return X[np.arange(X.shape[1])[None, :] < lengths[:, None]]
 
     def transform(self, X):
