@@ -1,6 +1,7 @@
 """Recurrent neural networks as scikit-learn estimators."""
 
 from ._echo_state import EchoStateClassifier, EchoStateRegressor
+from ._em_recurrent import EMRecurrentRegressor
 from ._recurrent import (
     GRUClassifier,
     GRURegressor,
@@ -13,6 +14,7 @@ from ._recurrent import (
 __all__ = [
     "EchoStateClassifier",
     "EchoStateRegressor",
+    "EMRecurrentRegressor",
     "GRUClassifier",
     "GRURegressor",
     "LSTMClassifier",

@@ -14,6 +14,7 @@ MODULES = [
     "skrnn.datasets._tasks",
     "skrnn.plotting",
     "skrnn._echo_state",
+    "skrnn._em_recurrent",
 ]
 
 
