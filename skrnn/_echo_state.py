@@ -65,15 +65,23 @@ class BaseEchoState(BaseEstimator):
         signs = rng.choice([-1.0, 1.0], size=(N, n_features + 1))
         self.input_weights_ = (self.input_scaling * signs[:, 1:]).astype(dtype)
         self.input_bias_ = (self.input_scaling * signs[:, 0]).astype(dtype)
-        W = rng.normal(size=(N, N)) * (rng.uniform(size=(N, N)) >= self.sparsity)
-        csr = scipy.sparse.csr_matrix(W)
-        radius = _spectral_radius(csr)
+        # every unit gets the same number of inputs from the reservoir
+        K = int(round((1 - self.sparsity) * N))
+        columns = (
+            np.argpartition(rng.uniform(size=(N, N)), K - 1, axis=1)[:, :K]
+            if K
+            else np.empty((N, 0), dtype=np.intp)
+        )
+        values = rng.normal(size=(N, K))
+        W = scipy.sparse.csr_matrix(
+            (values.ravel(), (np.repeat(np.arange(N), K), columns.ravel())),
+            shape=(N, N),
+        )
+        radius = _spectral_radius(W)
         if radius > 0:
-            csr *= self.spectral_radius / radius
-        csr = csr.astype(dtype)
-        self.reservoir_data_ = csr.data
-        self.reservoir_indices_ = csr.indices.astype(np.int32)
-        self.reservoir_indptr_ = csr.indptr.astype(np.int32)
+            values *= self.spectral_radius / radius
+        self.reservoir_weights_ = np.ascontiguousarray(values.T, dtype=dtype)
+        self.reservoir_columns_ = np.ascontiguousarray(columns.T, dtype=np.int32)
 
     def _states(self, X, lengths, n_threads):
         """Reservoir states ``(n_chunks, T, S, N)`` and the chunking."""
@@ -87,9 +95,8 @@ class BaseEchoState(BaseEstimator):
             ch.lengths,
             self.input_weights_,
             self.input_bias_,
-            self.reservoir_data_,
-            self.reservoir_indices_,
-            self.reservoir_indptr_,
+            self.reservoir_weights_,
+            self.reservoir_columns_,
             dtype.type(self.leak_rate),
             Xs,
             work,
@@ -221,7 +228,8 @@ _PARAMETERS = """n_reservoir : int, default=100
         sequence are left out of the read-out's fit (the reservoir forgets its
         zero start). Unused for sequence-to-one.
     sparsity : float in [0, 1), default=0.9
-        Fraction of zeros in the recurrent matrix.
+        Fraction of zeros in the recurrent matrix; every unit gets the same
+        number of recurrent inputs, at random columns, with normal weights.
     random_state : int, RandomState instance or None, default=None
         Seeds the reservoir.
     return_sequences : bool, default=False
@@ -231,9 +239,10 @@ _PARAMETERS = """n_reservoir : int, default=100
 
 _ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, n_features_in_)
     input_bias_ : ndarray of shape (n_reservoir,)
-    reservoir_data_, reservoir_indices_, reservoir_indptr_ : ndarray
-        The recurrent matrix in CSR form (``scipy.sparse.csr_matrix((data,
-        indices, indptr))``).
+    reservoir_weights_, reservoir_columns_ : ndarray of shape (K, n_reservoir)
+        The recurrent matrix, K = round((1 - sparsity) n_reservoir) nonzeros in
+        every row: ``W[r, reservoir_columns_[k, r]] = reservoir_weights_[k,
+        r]``.
     coef_ : ndarray of shape (n_outputs_, n_reservoir)
     intercept_ : ndarray of shape (n_outputs_,)
         The ridge read-out.

@@ -4,8 +4,9 @@ x_t = (1 - a) x_{t-1} + a tanh(W_in u_t + b + W x_{t-1}),  x_{-1} = 0.
 
 The arrays are in the chunked time-major layout of skrnn._layout (see
 skrnn._elman). The recurrent matrix W is sparse (a reservoir keeps most of
-its entries zero) and is passed in CSR form; one step of a chunk multiplies it
-with the states of the chunk's running rows.
+its entries zero) with the same number of nonzeros in every row, stored by
+slots (ELLPACK, see _ell.h); one step of a chunk multiplies it with the states
+of the chunk's running rows.
 """
 from cython.parallel cimport prange
 
@@ -13,20 +14,18 @@ from _blas cimport gemm
 from _common cimport floating, n_active, tanh_array
 
 
-cdef extern from "_csr.h" nogil:
-    void skrnn_csr_matvec_add_d(const double* data, const int* indices,
-                                const int* indptr, int n_rows, const double* x,
-                                double* y)
-    void skrnn_csr_matvec_add_f(const float* data, const int* indices,
-                                const int* indptr, int n_rows, const float* x,
-                                float* y)
+cdef extern from "_ell.h" nogil:
+    void skrnn_ell_matvec_add_d(const double* data, const int* indices, int n,
+                                int slots, const double* x, double* y)
+    void skrnn_ell_matvec_add_f(const float* data, const int* indices, int n,
+                                int slots, const float* x, float* y)
 
 
 cdef void _run_chunk(
     const floating* U, const int* lengths, const floating* W_in,
     const floating* bias, const floating* W_data, const int* W_indices,
-    const int* W_indptr, floating leak, floating* Xs, floating* pre,
-    int T, int S, int F, int N,
+    int slots, floating leak, floating* Xs, floating* pre, int T, int S, int F,
+    int N,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int t, i, r, n
@@ -45,9 +44,9 @@ cdef void _run_chunk(
             if t > 0:
                 x_prev = x - S * N + i * N
                 if floating is float:
-                    skrnn_csr_matvec_add_f(W_data, W_indices, W_indptr, N, x_prev, p)
+                    skrnn_ell_matvec_add_f(W_data, W_indices, N, slots, x_prev, p)
                 else:
-                    skrnn_csr_matvec_add_d(W_data, W_indices, W_indptr, N, x_prev, p)
+                    skrnn_ell_matvec_add_d(W_data, W_indices, N, slots, x_prev, p)
             tanh_array(p, N)
             if t > 0:
                 for r in range(N):
@@ -64,9 +63,8 @@ def run(
     const int[:, ::1] lengths,
     const floating[:, ::1] W_in,
     const floating[::1] bias,
-    const floating[::1] W_data,
-    const int[::1] W_indices,
-    const int[::1] W_indptr,
+    const floating[:, ::1] W_data,
+    const int[:, ::1] W_indices,
     floating leak,
     floating[:, :, :, ::1] Xs,
     floating[:, :, ::1] work,
@@ -83,7 +81,9 @@ def run(
     W_in : ndarray of shape (N, F)
         Input weights.
     bias : ndarray of shape (N,)
-    W_data, W_indices, W_indptr : CSR arrays of the (N, N) recurrent matrix
+    W_data, W_indices : ndarray of shape (K, N)
+        The (N, N) recurrent matrix by slots: ``W[r, W_indices[k, r]] =
+        W_data[k, r]`` for each of the K nonzeros of row r.
     leak : float
         Leak rate a in (0, 1].
     Xs : ndarray of shape (n_chunks, T, S, N)
@@ -94,12 +94,13 @@ def run(
         OpenMP threads over chunks.
     """
     cdef int C = U.shape[0], T = U.shape[1], S = U.shape[2], F = U.shape[3]
-    cdef int N = W_in.shape[0]
+    cdef int N = W_in.shape[0], K = W_data.shape[0]
     cdef int c
     if C == 0 or T == 0 or S == 0 or N == 0:
         return
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _run_chunk(&U[c, 0, 0, 0], &lengths[c, 0], &W_in[0, 0], &bias[0],
-                       &W_data[0], &W_indices[0], &W_indptr[0], leak,
+                       &W_data[0, 0] if K > 0 else NULL,
+                       &W_indices[0, 0] if K > 0 else NULL, K, leak,
                        &Xs[c, 0, 0, 0], &work[c, 0, 0], T, S, F, N)

@@ -11,16 +11,10 @@ from skrnn.datasets import make_mackey_glass
 
 def _reference_states(esn, X, n):
     """The leaky reservoir written out step by step."""
-    import scipy.sparse
-
-    W = (
-        scipy.sparse.csr_matrix(
-            (esn.reservoir_data_, esn.reservoir_indices_, esn.reservoir_indptr_),
-            shape=(esn.n_reservoir, esn.n_reservoir),
-        )
-        .toarray()
-        .astype(np.float64)
-    )
+    N = esn.n_reservoir
+    W = np.zeros((N, N))
+    for k in range(esn.reservoir_columns_.shape[0]):
+        W[np.arange(N), esn.reservoir_columns_[k]] = esn.reservoir_weights_[k]
     x = np.zeros(esn.n_reservoir)
     out = []
     for t in range(n):
