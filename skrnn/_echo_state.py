@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 import scipy.sparse
 import scipy.sparse.linalg
 from sklearn.base import BaseEstimator
@@ -195,12 +196,17 @@ def _ridge(states, targets, weights, alpha):
     w = weights / total
     mean_x = w @ states
     mean_y = w @ targets
-    weighted = states * w[:, None]
-    gram = states.T @ weighted - np.outer(mean_x, mean_x)
+    rooted = states * np.sqrt(w)[:, None]
+    syrk = (
+        scipy.linalg.blas.ssyrk
+        if states.dtype == np.float32
+        else (scipy.linalg.blas.dsyrk)
+    )
+    gram = syrk(1.0, rooted, trans=1) - np.outer(mean_x, mean_x)  # upper triangle
     gram[np.diag_indices_from(gram)] += alpha / total
-    rhs = weighted.T @ targets - np.outer(mean_x, mean_y)
+    rhs = rooted.T @ (targets * np.sqrt(w)[:, None]) - np.outer(mean_x, mean_y)
     try:
-        coef = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), rhs)
+        coef = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram, lower=False), rhs)
     except scipy.linalg.LinAlgError:  # singular without a ridge: least squares
         root = np.sqrt(w)[:, None]
         coef = scipy.linalg.lstsq((states - mean_x) * root, (targets - mean_y) * root)[
