@@ -224,8 +224,12 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
         X, lengths, ch, _, _, _ = data
         H = W.shape[0]
         F = X.shape[2]
-        gain = V.T @ np.linalg.inv(
-            V @ V.T + (self.lambda1 / self.lambda2) * np.eye(V.shape[0])
+        # pinv: with collinear outputs V V' is singular to rounding, and the
+        # default lambda1/lambda2 = 1e-6 does not always lift it
+        gain = V.T @ np.linalg.pinv(
+            V.astype(np.float64) @ V.T
+            + (self.lambda1 / self.lambda2) * np.eye(V.shape[0]),
+            hermitian=True,
         )
         dtype = W.dtype
         Xc = to_chunks(X, ch, dtype=dtype)
