@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-import scipy.linalg.blas
 import scipy.sparse
 import scipy.sparse.linalg
 from sklearn.base import BaseEstimator
@@ -197,12 +196,7 @@ def _ridge(states, targets, weights, alpha):
     mean_x = w @ states
     mean_y = w @ targets
     rooted = states * np.sqrt(w)[:, None]
-    syrk = (
-        scipy.linalg.blas.ssyrk
-        if states.dtype == np.float32
-        else (scipy.linalg.blas.dsyrk)
-    )
-    gram = syrk(1.0, rooted, trans=1) - np.outer(mean_x, mean_x)  # upper triangle
+    gram = rooted.T @ rooted - np.outer(mean_x, mean_x)
     gram[np.diag_indices_from(gram)] += alpha / total
     rhs = rooted.T @ (targets * np.sqrt(w)[:, None]) - np.outer(mean_x, mean_y)
     try:

@@ -11,24 +11,49 @@
 
 #include "_fastmath.h"
 
+/* Rows in blocks of 16 whose sums stay in registers over all the slots. */
+#define SKRNN_ELL_BLOCK 16
+
 SKRNN_CLONES void skrnn_ell_matvec_add_d(const double *data, const int *indices,
                                          int n, int slots, const double *x,
                                          double *y)
 {
-    for (int k = 0; k < slots; k++) {
-        const double *d = data + (long)k * n;
-        const int *ix = indices + (long)k * n;
-        for (int r = 0; r < n; r++) y[r] += d[r] * x[ix[r]];
+    int r0 = 0;
+    for (; r0 + SKRNN_ELL_BLOCK <= n; r0 += SKRNN_ELL_BLOCK) {
+        double acc[SKRNN_ELL_BLOCK] = {0};
+        for (int k = 0; k < slots; k++) {
+            const double *d = data + (long)k * n + r0;
+            const int *ix = indices + (long)k * n + r0;
+            for (int j = 0; j < SKRNN_ELL_BLOCK; j++) acc[j] += d[j] * x[ix[j]];
+        }
+        for (int j = 0; j < SKRNN_ELL_BLOCK; j++) y[r0 + j] += acc[j];
+    }
+    for (; r0 < n; r0++) {
+        double acc = 0;
+        for (int k = 0; k < slots; k++)
+            acc += data[(long)k * n + r0] * x[indices[(long)k * n + r0]];
+        y[r0] += acc;
     }
 }
 
 SKRNN_CLONES void skrnn_ell_matvec_add_f(const float *data, const int *indices,
                                          int n, int slots, const float *x, float *y)
 {
-    for (int k = 0; k < slots; k++) {
-        const float *d = data + (long)k * n;
-        const int *ix = indices + (long)k * n;
-        for (int r = 0; r < n; r++) y[r] += d[r] * x[ix[r]];
+    int r0 = 0;
+    for (; r0 + SKRNN_ELL_BLOCK <= n; r0 += SKRNN_ELL_BLOCK) {
+        float acc[SKRNN_ELL_BLOCK] = {0};
+        for (int k = 0; k < slots; k++) {
+            const float *d = data + (long)k * n + r0;
+            const int *ix = indices + (long)k * n + r0;
+            for (int j = 0; j < SKRNN_ELL_BLOCK; j++) acc[j] += d[j] * x[ix[j]];
+        }
+        for (int j = 0; j < SKRNN_ELL_BLOCK; j++) y[r0 + j] += acc[j];
+    }
+    for (; r0 < n; r0++) {
+        float acc = 0;
+        for (int k = 0; k < slots; k++)
+            acc += data[(long)k * n + r0] * x[indices[(long)k * n + r0]];
+        y[r0] += acc;
     }
 }
 
