@@ -197,8 +197,8 @@ def validate_sequences(estimator, X, *, reset, check_nan=True):
     return X, lengths
 
 
-def validate_targets(y, lengths, n_steps, *, return_sequences, numeric):
-    """Check ``y`` against the sequences and bring it to a 3-D array.
+def validate_targets(y, lengths, n_steps, *, return_sequences):
+    """Check regression targets against the sequences; bring them to 3-D.
 
     Parameters
     ----------
@@ -210,9 +210,6 @@ def validate_targets(y, lengths, n_steps, *, return_sequences, numeric):
     n_steps : int
         Padded length of ``X``.
     return_sequences : bool
-    numeric : bool
-        True for regression targets (float, finite at real steps); False for
-        labels of any type.
 
     Returns
     -------
@@ -222,18 +219,15 @@ def validate_targets(y, lengths, n_steps, *, return_sequences, numeric):
     """
     n = lengths.shape[0]
     if return_sequences and _is_sequence_list(y):
-        y = pad_sequences(y, dtype=None if numeric else object)
-    if numeric:
-        y = check_array(
-            y,
-            ensure_2d=False,
-            allow_nd=True,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan" if return_sequences else True,
-            input_name="y",
-        )
-    else:
-        y = np.asarray(y)
+        y = pad_sequences(y)
+    y = check_array(
+        y,
+        ensure_2d=False,
+        allow_nd=True,
+        dtype=FLOAT_DTYPES,
+        ensure_all_finite="allow-nan" if return_sequences else True,
+        input_name="y",
+    )
     if y.shape[0] != n:
         raise ValueError(
             f"X has {n} sequences but y has {y.shape[0]} entries; give one target "
@@ -263,16 +257,15 @@ def validate_targets(y, lengths, n_steps, *, return_sequences, numeric):
     y = y[:, :n_steps]
     if y.ndim == 2:
         y = y[:, :, None]
-    if numeric:
-        real = np.arange(n_steps)[None, :] < lengths[:, None]
-        has_target = ~np.all(np.isnan(y), axis=2) & real
-        if not has_target.any():
-            raise ValueError("y has no target at any real step (all NaN).")
-        partial = np.isnan(y).any(axis=2) & has_target
-        if partial.any():
-            i, t = np.argwhere(partial)[0]
-            raise ValueError(
-                f"y of sequence {i} at step {t} is NaN for some outputs but not "
-                "all; give all outputs of a step or none."
-            )
+    real = np.arange(n_steps)[None, :] < lengths[:, None]
+    has_target = ~np.all(np.isnan(y), axis=2) & real
+    if not has_target.any():
+        raise ValueError("y has no target at any real step (all NaN).")
+    partial = np.isnan(y).any(axis=2) & has_target
+    if partial.any():
+        i, t = np.argwhere(partial)[0]
+        raise ValueError(
+            f"y of sequence {i} at step {t} is NaN for some outputs but not "
+            "all; give all outputs of a step or none."
+        )
     return y

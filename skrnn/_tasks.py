@@ -45,7 +45,7 @@ class RecurrentRegressorMixin(RegressorMixin):
 
     def _encode_targets(self, y, lengths, n_steps, first_call, classes):
         Y = validate_targets(
-            y, lengths, n_steps, return_sequences=self.return_sequences, numeric=True
+            y, lengths, n_steps, return_sequences=self.return_sequences
         )
         if not first_call and Y.shape[2] != self.n_outputs_:
             raise ValueError(
@@ -116,9 +116,7 @@ class RecurrentRegressorMixin(RegressorMixin):
         if not self.return_sequences:
             return super().score(X, y, sample_weight=sample_weight)
         X, lengths = self._validate_for_predict(X)
-        Y = validate_targets(
-            y, lengths, X.shape[1], return_sequences=True, numeric=True
-        )
+        Y = validate_targets(y, lengths, X.shape[1], return_sequences=True)
         return self._score_encoded(
             X, lengths, Y, _check_sample_weight(sample_weight, X)
         )
