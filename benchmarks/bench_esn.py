@@ -3,7 +3,9 @@
 One-step-ahead forecasting of the Mackey-Glass series (tau=17, reservoirpy's
 own generator), the same hyper-parameters on both sides: 500 units, spectral
 radius 1.25, leak rate 0.3, input scaling 1, dense +-1 input weights and a
-+-1 input bias, 10% recurrent connectivity, ridge 1e-7, washout 100. Both fit
++-1 input bias, 10% recurrent connectivity (reservoirpy draws the positions
+at random, skrnn puts them on cyclic diagonals: bench_esn_topology.py shows
+the two forecast and remember alike), ridge 1e-7, washout 100. Both fit
 on the first 4000 steps and predict the whole series from a zero state; the
 test NRMSE is over the last 2000 steps. Three reservoir seeds, each timed
 ``--repeats`` times interleaved; medians.

@@ -5,7 +5,9 @@ import pytest
 from conftest import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn import EchoStateClassifier, EchoStateRegressor
+from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state
+from skrnn._echo_state import _recurrent_matrix
+from skrnn._layout import from_chunks, make_chunking
 from skrnn.datasets import make_mackey_glass
 
 
@@ -13,8 +15,8 @@ def _reference_states(esn, X, n):
     """The leaky reservoir written out step by step."""
     N = esn.n_reservoir
     W = np.zeros((N, N))
-    for k in range(esn.reservoir_columns_.shape[0]):
-        W[np.arange(N), esn.reservoir_columns_[k]] = esn.reservoir_weights_[k]
+    for k, offset in enumerate(esn.reservoir_offsets_):
+        W[np.arange(N), (np.arange(N) + offset) % N] = esn.reservoir_weights_[k]
     x = np.zeros(esn.n_reservoir)
     out = []
     for t in range(n):
@@ -24,8 +26,16 @@ def _reference_states(esn, X, n):
     return np.array(out)
 
 
+def _blocked_states(esn, X, lengths, ch):
+    """States ``(B, T, N)`` of the reservoir run block by block."""
+    blocks = [Xs.copy() for _, Xs in esn._state_blocks(X, ch, 2)]
+    return from_chunks(np.concatenate(blocks, axis=1), ch, X.shape[0])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_reservoir_matches_numpy_reference(dtype):
+@pytest.mark.parametrize("block_bytes", [1, 3000, 2**22])
+def test_reservoir_matches_numpy_reference(dtype, block_bytes, monkeypatch):
+    monkeypatch.setattr(_echo_state, "STATE_BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(0)
     X, lengths = ragged_problem(rng, n=37, max_steps=9, n_features=3)
     X = X.astype(dtype)
@@ -38,10 +48,7 @@ def test_reservoir_matches_numpy_reference(dtype):
         return_sequences=True,
     )
     esn._init_reservoir(3, np.dtype(dtype), np.random.RandomState(0))
-    ch, Xs = esn._states(X, lengths, n_threads=2)
-    from skrnn._layout import from_chunks
-
-    got = from_chunks(Xs, ch, X.shape[0])
+    got = _blocked_states(esn, X, lengths, make_chunking(lengths))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for i, n in enumerate(lengths):
         assert_allclose(
@@ -51,6 +58,42 @@ def test_reservoir_matches_numpy_reference(dtype):
             atol=tol,
         )
         assert np.all(np.isnan(got[i, n:]))
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_blocks_do_not_change_the_model(return_sequences, monkeypatch):
+    rng = np.random.default_rng(4)
+    X, lengths = ragged_problem(rng, n=200, max_steps=30, n_features=2)
+    y = np.nancumsum(X[:, :, 0], axis=1)
+    y[np.isnan(X[:, :, 0])] = np.nan
+    if not return_sequences:
+        y = y[np.arange(200), lengths - 1]
+    params = {
+        "return_sequences": return_sequences,
+        "washout": 3,
+        "alpha": 1e-3,
+        "random_state": 0,
+    }
+    whole = EchoStateRegressor(30, **params).fit(X, y)
+    monkeypatch.setattr(_echo_state, "STATE_BLOCK_BYTES", 1)  # one step a block
+    blocked = EchoStateRegressor(30, **params).fit(X, y)
+    assert_allclose(blocked.coef_, whole.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(blocked.predict(X), whole.predict(X), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "n, sparsity", [(200, 0.0), (200, 0.999), (150, 0.9), (400, 0.5), (1000, 0.9)]
+)
+def test_recurrent_matrix_pattern_and_radius(n, sparsity):
+    esn = EchoStateRegressor(n, spectral_radius=0.8, sparsity=sparsity)
+    esn._init_reservoir(1, np.dtype(float), np.random.RandomState(0))
+    W = _recurrent_matrix(esn.reservoir_weights_, esn.reservoir_offsets_).toarray()
+    K = round((1 - sparsity) * n)
+    assert len(set(esn.reservoir_offsets_)) == K
+    assert_array_equal((W != 0).sum(axis=0), K)
+    assert_array_equal((W != 0).sum(axis=1), K)
+    if K:
+        assert_allclose(np.abs(np.linalg.eigvals(W)).max(), 0.8, rtol=1e-8)
 
 
 def test_mackey_glass_one_step_ahead():
@@ -90,6 +133,19 @@ def test_n_jobs_bit_identical_and_persistence():
     assert_array_equal(sio.loads(data, trusted=untrusted).predict(X), one.predict(X))
 
 
+def test_one_long_sequence_same_fit_for_any_n_jobs(monkeypatch):
+    # one chunk: with two threads a helper thread sums the read-out products
+    monkeypatch.setattr(_echo_state, "STATE_BLOCK_BYTES", 40 * 8 * 37)
+    series = make_mackey_glass(600)
+    X, y = series[None, :-1, None], series[None, 1:]
+    params = {"washout": 50, "return_sequences": True, "random_state": 0}
+    one = EchoStateRegressor(40, n_jobs=1, **params).fit(X, y)
+    two = EchoStateRegressor(40, n_jobs=2, **params).fit(X, y)
+    assert_array_equal(one.coef_, two.coef_)
+    assert_array_equal(one.intercept_, two.intercept_)
+    assert_array_equal(one.predict(X), two.predict(X))
+
+
 def test_classifier_multiclass_and_tagging():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 8, 1))
@@ -118,3 +174,7 @@ def test_bad_inputs():
         EchoStateRegressor(washout=5, return_sequences=True).fit(X, X[:, :, 0])
     with pytest.raises(ValueError, match="leak_rate"):
         EchoStateRegressor(leak_rate=0).fit(X, np.ones(20))
+    esn = EchoStateRegressor(10).fit(X, np.ones(20))
+    esn.reservoir_offsets_[0] = 10  # a damaged model must not read out of bounds
+    with pytest.raises(ValueError, match=r"offsets must be in \[0, 10\)"):
+        esn.predict(X)
