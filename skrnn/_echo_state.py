@@ -173,7 +173,7 @@ class BaseEchoState(BaseEstimator):
             for t0, Xs in self._state_blocks(X, ch, n_threads):
                 part = slice(*np.searchsorted(t, [t0, t0 + Xs.shape[1]]))
                 block = (
-                    _gather(Xs, c[part], t[part] - t0, s[part]),
+                    Xs[c[part], t[part] - t0, s[part]],
                     targets[part],
                     weights[part],
                 )
@@ -214,20 +214,13 @@ class BaseEchoState(BaseEstimator):
             Z = np.empty((X.shape[0], self.n_outputs_), dtype=coef.dtype)
             for t0, Xs in self._state_blocks(X, ch, n_threads):
                 last = (t >= t0) & (t < t0 + Xs.shape[1])
-                states = _gather(Xs, c[last], t[last] - t0, s[last])
-                Z[last] = states @ coef + intercept
+                Z[last] = Xs[c[last], t[last] - t0, s[last]] @ coef + intercept
             return Z
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
-
-
-def _gather(Xs, c, t, s):
-    """``Xs[c, t, s]`` as a new array (by flat row numbers: faster)."""
-    _, T, S, N = Xs.shape
-    return Xs.reshape(-1, N).take((c * T + t) * S + s, axis=0)
 
 
 def _recurrent_matrix(values, offsets):

@@ -174,6 +174,12 @@ def test_bad_inputs():
         EchoStateRegressor(washout=5, return_sequences=True).fit(X, X[:, :, 0])
     with pytest.raises(ValueError, match="leak_rate"):
         EchoStateRegressor(leak_rate=0).fit(X, np.ones(20))
+    Y = np.full((20, 5), np.nan)
+    Y[0] = 1.0  # only a sequence of weight zero has targets
+    with pytest.raises(ValueError, match="All sample weights"):
+        EchoStateRegressor(return_sequences=True).fit(
+            X, Y, sample_weight=np.r_[0.0, np.ones(19)]
+        )
     esn = EchoStateRegressor(10).fit(X, np.ones(20))
     esn.reservoir_offsets_[0] = 10  # a damaged model must not read out of bounds
     with pytest.raises(ValueError, match=r"offsets must be in \[0, 10\)"):
