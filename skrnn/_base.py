@@ -43,6 +43,31 @@ def _blas_single_threaded():
     return _threadpool_controller.limit(limits=1, user_api="blas")
 
 
+def _step_contributions(X, Hs, dA, GH):
+    """Each step's share of one layer's gradients, summed over the batch.
+
+    ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
+    ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
+    Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
+    ``bias_ih``, ``bias_hh``; their sums over T are the layer's gradients.
+    """
+    C, T, S, _ = X.shape
+
+    def by_step(A):  # (C, T, S, W) -> (T, C * S, W)
+        return A.transpose(1, 0, 2, 3).reshape(T, C * S, -1)
+
+    d_in, d_hid = by_step(dA[..., :GH]), by_step(dA[..., -GH:])
+    H = by_step(Hs)
+    H_prev = np.zeros_like(H)
+    H_prev[1:] = H[:-1]
+    return [
+        d_in.transpose(0, 2, 1) @ by_step(X),
+        d_hid.transpose(0, 2, 1) @ H_prev,
+        d_in.sum(axis=1),
+        d_hid.sum(axis=1),
+    ]
+
+
 @dataclass(frozen=True)
 class Cell:
     """What the estimators need to know of a recurrent cell.
@@ -61,6 +86,10 @@ class Cell:
         The ``torch.nn`` module with the same equations ('RNN', 'LSTM', 'GRU').
     forget_gate : int or None
         Index of the gate block whose bias starts at 1 (the LSTM forget gate).
+    hidden_side_grad : bool
+        ``backward``'s ``dA`` holds the gradients of the hidden-side
+        pre-activations beside the input-side ones (the GRU, whose r gate
+        multiplies ``W_hn h + b_hn``); otherwise one serves both sides.
     """
 
     kernel: ModuleType
@@ -68,6 +97,7 @@ class Cell:
     cache_width: int
     torch_name: str
     forget_gate: int | None = None
+    hidden_side_grad: bool = False
 
 
 @dataclass
@@ -96,7 +126,7 @@ class BaseRecurrent(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "solver": [StrOptions({"sgd", "adam"})],
+        "solver": [StrOptions({"sgd", "adam", "simplex"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -121,6 +151,7 @@ class BaseRecurrent(BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "simplex_threshold": [Interval(Real, 0, None, closed="left")],
         "spectral_radius": [Interval(Real, 0, None, closed="neither"), None],
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "return_sequences": ["boolean"],
@@ -150,6 +181,7 @@ class BaseRecurrent(BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=None,
+        simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
@@ -175,6 +207,7 @@ class BaseRecurrent(BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
+        self.simplex_threshold = simplex_threshold
         self.spectral_radius = spectral_radius
         self.bptt_steps = bptt_steps
         self.return_sequences = return_sequences
@@ -288,8 +321,12 @@ class BaseRecurrent(BaseEstimator):
             Z = last[rows] @ self.output_coef_.T + self.output_intercept_
         return _Trace(ch, inputs[:-1], states, caches, Z, rows)
 
-    def _backward(self, trace, dZ, n_threads, step_norms=None):
-        """Gradients of every parameter given dLoss/dZ (same layout as Z)."""
+    def _backward(self, trace, dZ, n_threads, step_norms=None, step_grads=None):
+        """Gradients of every parameter given dLoss/dZ (same layout as Z).
+
+        With a list ``step_grads``, it receives each step's share of the
+        recurrent parameters' gradients (see ``_step_contributions``).
+        """
         cell = self._cell
         ch = trace.chunking
         last = trace.states[-1]
@@ -320,6 +357,9 @@ class BaseRecurrent(BaseEstimator):
             db_ih = np.empty((C, GH), dtype=dtype)
             db_hh = np.empty((C, GH), dtype=dtype)
             sq = np.empty((C, T), dtype=dtype)
+            dA = np.empty(
+                Xc.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
+            )
             cell.kernel.backward(
                 Xc,
                 ch.lengths,
@@ -333,6 +373,7 @@ class BaseRecurrent(BaseEstimator):
                 dW_hh,
                 db_ih,
                 db_hh,
+                dA,
                 sq,
                 code,
                 bptt,
@@ -341,6 +382,8 @@ class BaseRecurrent(BaseEstimator):
             grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)] + grads
             if step_norms is not None:
                 step_norms.insert(0, np.sqrt(sq.sum(axis=0, dtype=np.float64)))
+            if step_grads is not None:
+                step_grads[:0] = _step_contributions(Xc, trace.states[k], dA, GH)
             dHs = dX
         return grads + [dV, dc]
 
@@ -358,7 +401,9 @@ class BaseRecurrent(BaseEstimator):
         w = w[entries]
         return trace.Z[entries], Yc[entries], w / w.sum(), entries
 
-    def _loss_grad(self, X, lengths, Y, sw, n_threads, step_norms=None):
+    def _loss_grad(
+        self, X, lengths, Y, sw, n_threads, step_norms=None, step_grads=None
+    ):
         """Loss (with the L2 term) and gradients of all parameters on a batch."""
         trace = self._forward(X, lengths, n_threads)
         Z, Yt, w, entries = self._targets_at_entries(trace, Y, sw)
@@ -367,7 +412,9 @@ class BaseRecurrent(BaseEstimator):
             full = np.zeros_like(trace.Z)
             full[entries] = dZ
             dZ = full
-        grads = self._backward(trace, dZ.astype(trace.Z.dtype), n_threads, step_norms)
+        grads = self._backward(
+            trace, dZ.astype(trace.Z.dtype), n_threads, step_norms, step_grads
+        )
         n = sw.sum()
         weights = [p for i, p in enumerate(self._params()) if self._is_weight(i)]
         loss += 0.5 * self.alpha * sum(float(np.vdot(p, p)) for p in weights) / n
@@ -446,7 +493,9 @@ class BaseRecurrent(BaseEstimator):
         elif self.output_coef_.dtype != dtype:
             self._set_params_arrays([p.astype(dtype) for p in self._params()])
             self._solver_state = _solvers.init_state(self.solver, self._params())
-        elif not incremental and self._solver_state_kind() != self.solver:
+        elif not incremental and self._solver_state_kind() != _solvers.state_kind(
+            self.solver
+        ):
             self._solver_state = _solvers.init_state(self.solver, self._params())
         # a diverging fit is detected and handled below: no warnings for it here
         with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
@@ -510,14 +559,19 @@ class BaseRecurrent(BaseEstimator):
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
                 Xb = X[idx, : lengths[idx].max()]
+                step_grads = [] if self.solver == "simplex" else None
                 loss, grads = self._loss_grad(
-                    Xb, lengths[idx], Y[idx], sw[idx], n_threads
+                    Xb, lengths[idx], Y[idx], sw[idx], n_threads, step_grads=step_grads
                 )
                 if not (
                     np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
                 ):
                     diverged = True
                     break
+                if step_grads is not None:
+                    _solvers.simplex_direction(
+                        grads, step_grads, self.simplex_threshold, rng
+                    )
                 _solvers.clip_by_global_norm(grads, self.clip_norm)
                 self._update(grads)
                 total += loss * idx.shape[0]

@@ -3,8 +3,17 @@
 HIDDEN_LAYERS = """hidden_layer_sizes : int or tuple of int, default=(32,)
         Hidden units of each stacked recurrent layer."""
 
-TRAINING_PARAMETERS = """solver : {'adam', 'sgd'}, default='adam'
-        Update rule, as in :class:`~sklearn.neural_network.MLPRegressor`.
+TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
+        Update rule: 'adam' and 'sgd' as in
+        :class:`~sklearn.neural_network.MLPRegressor`; 'simplex' is 'sgd'
+        (with its momentum) along Galvan's simplex direction for the
+        recurrent weights: each step's share of their gradient is normalised,
+        the shares are mixed with random convex weights (uniform on the
+        simplex) and the mix is rescaled to the gradient's norm, so that the
+        steps far from the loss, whose shares vanish, move the weights as much
+        as the near ones. While the recurrent gradient's norm exceeds
+        ``simplex_threshold`` the plain gradient is used. The read-out is
+        always updated by its plain gradient.
     alpha : float, default=1e-4
         L2 penalty on the weight matrices (not the biases), scaled as in
         ``MLPRegressor``: ``0.5 * alpha * ||W||^2 / batch size``.
@@ -26,9 +35,9 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd'}, default='adam'
     warm_start : bool, default=False
         Start ``fit`` from the current weights.
     momentum : float, default=0.9
-        Momentum of 'sgd'.
+        Momentum of 'sgd' and 'simplex'.
     nesterovs_momentum : bool, default=True
-        Nesterov's momentum for 'sgd'.
+        Nesterov's momentum for 'sgd' and 'simplex'.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the sequences, stop when their score
         has not improved for ``n_iter_no_change`` epochs and keep the best
@@ -42,6 +51,9 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd'}, default='adam'
     clip_norm : float or None, default=None
         Rescale the gradient of each minibatch to at most this global norm
         (Pascanu et al., 2013); None means no clipping.
+    simplex_threshold : float, default=1.0
+        With ``solver='simplex'``: the norm of the recurrent weights' gradient
+        above which the plain gradient is used; 0 makes 'simplex' plain 'sgd'.
     spectral_radius : float or None, default=None
         Rescale each gate's recurrent weight block to this spectral radius at
         initialisation; None keeps PyTorch's uniform initialisation.

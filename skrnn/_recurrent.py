@@ -17,7 +17,9 @@ from ._docs import (
 from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
 
 ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
-GRU = Cell(kernel=_gru, n_gates=3, cache_width=4, torch_name="GRU")
+GRU = Cell(
+    kernel=_gru, n_gates=3, cache_width=4, torch_name="GRU", hidden_side_grad=True
+)
 LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1)
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
@@ -54,6 +56,7 @@ class RNNRegressor(BaseRecurrentRegressor):
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=None,
+        simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
@@ -80,6 +83,7 @@ class RNNRegressor(BaseRecurrentRegressor):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             clip_norm=clip_norm,
+            simplex_threshold=simplex_threshold,
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
@@ -120,6 +124,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=None,
+        simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
@@ -147,6 +152,7 @@ class RNNClassifier(BaseRecurrentClassifier):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             clip_norm=clip_norm,
+            simplex_threshold=simplex_threshold,
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,

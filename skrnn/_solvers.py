@@ -1,4 +1,5 @@
-"""Parameter updates: SGD with momentum, Adam, gradient clipping.
+"""Parameter updates: SGD with momentum, Adam, gradient clipping, and the
+simplex direction.
 
 Each update works in place on a list of parameter arrays, with its state in a
 plain dict of NumPy arrays and numbers, so that a fitted estimator holds no
@@ -9,10 +10,15 @@ object that skops would not trust. The rules are those of scikit-learn's
 import numpy as np
 
 
+def state_kind(solver):
+    """'adam' or 'sgd': the state a solver keeps ('simplex' updates as 'sgd')."""
+    return "adam" if solver == "adam" else "sgd"
+
+
 def init_state(solver, params):
     """Fresh solver state for ``params``."""
     zeros = [np.zeros_like(p) for p in params]
-    if solver == "adam":
+    if state_kind(solver) == "adam":
         return {"t": 0, "ms": zeros, "vs": [np.zeros_like(p) for p in params]}
     return {"velocities": zeros}
 
@@ -57,3 +63,46 @@ def adam_update(params, grads, state, learning_rate, beta_1, beta_2, epsilon):
         v *= beta_2
         v += (1 - beta_2) * g * g
         p -= (lr * m / (np.sqrt(v) + epsilon)).astype(p.dtype, copy=False)
+
+
+def simplex_direction(grads, step_grads, threshold, rng):
+    """Replace the recurrent gradients by Galvan's simplex direction, in place.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+        All gradients; the first ``len(step_grads)`` are the recurrent
+        parameters', each its loss part plus its L2 part.
+    step_grads : list of ndarray of shape (T, *grads[i].shape)
+        Each step's share of the loss part of those gradients.
+    threshold : float
+        Above this norm of the recurrent loss gradient, keep the gradient.
+    rng : numpy.random.RandomState
+        Draws the convex weights (uniform on the simplex).
+
+    Returns
+    -------
+    bool
+        Whether the direction was changed.
+    """
+    loss_part = [s.sum(axis=0) for s in step_grads]
+    norm = global_norm(loss_part)
+    if not 0 < norm <= threshold:
+        return False
+    T = step_grads[0].shape[0]
+    step_norms = np.sqrt(
+        sum(
+            np.square(s.reshape(T, -1), dtype=np.float64).sum(axis=1)
+            for s in step_grads
+        )
+    )
+    live = step_norms > 0
+    mix = np.zeros(T)
+    mix[live] = rng.dirichlet(np.ones(live.sum())) / step_norms[live]
+    direction = [np.tensordot(mix, s, axes=1) for s in step_grads]
+    length = global_norm(direction)
+    if length == 0:
+        return False
+    for g, part, d in zip(grads, loss_part, direction, strict=False):
+        g += (norm / length) * d - part
+    return True

@@ -139,6 +139,8 @@ cdef void _backward_chunk(
             db_ih[j] += a[j]
     for j in range(H):
         db_hh[j] = db_ih[j]
+    for i in range(Tc * S * H, T * S * H):
+        dA[i] = 0
     if need_dX:
         gemm(False, False, Tc * S, F, H, <floating> 1, dA, H, W_ih, F,
              <floating> 0, dX, F)
@@ -159,6 +161,7 @@ def backward(
     floating[:, :, ::1] dW_hh,
     floating[:, ::1] db_ih,
     floating[:, ::1] db_hh,
+    floating[:, :, :, ::1] dA,
     floating[:, ::1] step_sq_norms,
     int activation,
     int bptt_steps,
@@ -181,6 +184,11 @@ def backward(
     db_ih, db_hh : ndarray of shape (n_chunks, H)
         Output: each chunk's weight gradients; the caller sums them over
         chunks in chunk order.
+    dA : ndarray of shape (n_chunks, T, S, H)
+        Output: gradient with respect to the pre-activations ``W_ih x_t +
+        b_ih + W_hh h_{t-1} + b_hh`` of each step (zero at padded steps):
+        step t's contribution to the weight gradients is ``dA_t' x_t`` and
+        ``dA_t' h_{t-1}``.
     step_sq_norms : ndarray of shape (n_chunks, T)
         Output: squared norm of the total gradient with respect to the hidden
         states of each step (all rows of the chunk), the vanishing-gradient
@@ -200,7 +208,6 @@ def backward(
     if C == 0 or T == 0 or S == 0:
         return
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[:, :, :, ::1] dA = np.empty((C, T, S, H), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):

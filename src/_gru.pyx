@@ -136,13 +136,16 @@ def forward(
 cdef void _backward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
     const floating* W_hh, const floating* h0, const floating* Hs,
-    const floating* cache, const floating* dHs, floating* dA_ih,
-    floating* dA_hh, floating* dh, floating* dX, floating* dW_ih,
+    const floating* cache, const floating* dHs, floating* dA, floating* dh,
+    floating* dX, floating* dW_ih,
     floating* dW_hh, floating* db_ih, floating* db_hh, floating* sq_norms,
     int T, int S, int F, int H, int bptt_steps, bint need_dX,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
-    cdef int G = 3 * H, K = 4 * H
+    cdef int G = 3 * H, K = 4 * H, A = 6 * H
+    # each row of dA: the input-side gradients (G), then the hidden-side (G)
+    cdef floating* dA_ih = dA
+    cdef floating* dA_hh = dA + G
     cdef int t, i, j, n
     cdef const floating* h_prev
     cdef const floating* g
@@ -164,8 +167,8 @@ cdef void _backward_chunk(
         total = 0
         for i in range(n):
             a = cache + (t * S + i) * K
-            ai = dA_ih + (t * S + i) * G
-            ah = dA_hh + (t * S + i) * G
+            ai = dA_ih + (t * S + i) * A
+            ah = dA_hh + (t * S + i) * A
             for j in range(H):
                 d = g[i * H + j] + dh[i * H + j]
                 total += d * d
@@ -184,33 +187,34 @@ cdef void _backward_chunk(
                 ah[2 * H + j] = dn * r
                 dh[i * H + j] = d * z
         sq_norms[t] = total
-        for i in range((t * S + n) * G, (t + 1) * S * G):
-            dA_ih[i] = 0
-            dA_hh[i] = 0
+        for i in range((t * S + n) * A, (t + 1) * S * A):
+            dA[i] = 0
         if t > 0:
             if bptt_steps > 0 and t % bptt_steps == 0:
                 for i in range(n * H):
                     dh[i] = 0
             else:
-                gemm(False, False, n, H, G, <floating> 1, dA_hh + t * S * G, G,
+                gemm(False, False, n, H, G, <floating> 1, dA_hh + t * S * A, A,
                      W_hh, H, <floating> 1, dh, H)
     # Weight gradients of the whole chunk as single GEMMs (h_{-1} = 0, so the
     # recurrent product starts at step 1).
-    gemm(True, False, G, F, Tc * S, <floating> 1, dA_ih, G, X, F, <floating> 0,
+    gemm(True, False, G, F, Tc * S, <floating> 1, dA_ih, A, X, F, <floating> 0,
          dW_ih, F)
-    gemm(True, False, G, H, (Tc - 1) * S, <floating> 1, dA_hh + S * G, G, Hs, H,
+    gemm(True, False, G, H, (Tc - 1) * S, <floating> 1, dA_hh + S * A, A, Hs, H,
          <floating> 0, dW_hh, H)
     for j in range(G):
         db_ih[j] = 0
         db_hh[j] = 0
     for i in range(Tc * S):
-        ai = dA_ih + i * G
-        ah = dA_hh + i * G
+        ai = dA_ih + i * A
+        ah = dA_hh + i * A
         for j in range(G):
             db_ih[j] += ai[j]
             db_hh[j] += ah[j]
+    for i in range(Tc * S * A, T * S * A):
+        dA[i] = 0
     if need_dX:
-        gemm(False, False, Tc * S, F, G, <floating> 1, dA_ih, G, W_ih, F,
+        gemm(False, False, Tc * S, F, G, <floating> 1, dA_ih, A, W_ih, F,
              <floating> 0, dX, F)
         for i in range(Tc * S * F, T * S * F):
             dX[i] = 0
@@ -229,6 +233,7 @@ def backward(
     floating[:, :, ::1] dW_hh,
     floating[:, ::1] db_ih,
     floating[:, ::1] db_hh,
+    floating[:, :, :, ::1] dA,
     floating[:, ::1] step_sq_norms,
     int activation,
     int bptt_steps,
@@ -251,6 +256,12 @@ def backward(
     db_ih, db_hh : ndarray of shape (n_chunks, 3 * H)
         Output: each chunk's weight gradients; the caller sums them over
         chunks in chunk order. ``db_ih`` and ``db_hh`` differ in the n rows.
+    dA : ndarray of shape (n_chunks, T, S, 6 * H)
+        Output: per step (zero at padded steps), the gradient with respect to
+        the input-side pre-activations ``W_ih x_t + b_ih`` (first 3 H), then
+        the hidden-side ``W_hh h_{t-1} + b_hh`` (last 3 H; they differ in the
+        n block, which r multiplies): step t's contribution to the weight
+        gradients is ``dA_t[:, :3H]' x_t`` and ``dA_t[:, 3H:]' h_{t-1}``.
     step_sq_norms : ndarray of shape (n_chunks, T)
         Output: squared norm of the total gradient with respect to the hidden
         states of each step (all rows of the chunk), the vanishing-gradient
@@ -270,8 +281,6 @@ def backward(
     if C == 0 or T == 0 or S == 0:
         return
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[:, :, :, ::1] dA_ih = np.empty((C, T, S, 3 * H), dtype=dtype)
-    cdef floating[:, :, :, ::1] dA_hh = np.empty((C, T, S, 3 * H), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     cdef floating[:, ::1] h0 = np.zeros((S, H), dtype=dtype)
     with nogil:
@@ -279,7 +288,7 @@ def backward(
             _backward_chunk(
                 &X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_hh[0, 0],
                 &h0[0, 0], &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &dHs[c, 0, 0, 0],
-                &dA_ih[c, 0, 0, 0], &dA_hh[c, 0, 0, 0], &dh[c, 0, 0],
+                &dA[c, 0, 0, 0], &dh[c, 0, 0],
                 &dX[c, 0, 0, 0] if need_dX else NULL, &dW_ih[c, 0, 0],
                 &dW_hh[c, 0, 0], &db_ih[c, 0], &db_hh[c, 0], &step_sq_norms[c, 0],
                 T, S, F, H, bptt_steps, need_dX)

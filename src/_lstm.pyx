@@ -191,6 +191,8 @@ cdef void _backward_chunk(
             db_ih[j] += da[j]
     for j in range(G):
         db_hh[j] = db_ih[j]
+    for i in range(Tc * S * G, T * S * G):
+        dA[i] = 0
     if need_dX:
         gemm(False, False, Tc * S, F, G, <floating> 1, dA, G, W_ih, F,
              <floating> 0, dX, F)
@@ -211,6 +213,7 @@ def backward(
     floating[:, :, ::1] dW_hh,
     floating[:, ::1] db_ih,
     floating[:, ::1] db_hh,
+    floating[:, :, :, ::1] dA,
     floating[:, ::1] step_sq_norms,
     int activation,
     int bptt_steps,
@@ -233,6 +236,10 @@ def backward(
     db_ih, db_hh : ndarray of shape (n_chunks, 4 * H)
         Output: each chunk's weight gradients (equal for the two biases); the
         caller sums them over chunks in chunk order.
+    dA : ndarray of shape (n_chunks, T, S, 4 * H)
+        Output: gradient with respect to the gate pre-activations of each
+        step (zero at padded steps): step t's contribution to the weight
+        gradients is ``dA_t' x_t`` and ``dA_t' h_{t-1}``.
     step_sq_norms : ndarray of shape (n_chunks, T)
         Output: squared norm of the total gradient with respect to the hidden
         states of each step (all rows of the chunk).
@@ -251,7 +258,6 @@ def backward(
     if C == 0 or T == 0 or S == 0:
         return
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[:, :, :, ::1] dA = np.empty((C, T, S, 4 * H), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     cdef floating[:, :, ::1] dc = np.empty((C, S, H), dtype=dtype)
     with nogil:

@@ -7,7 +7,9 @@ import skrnn
 from skrnn.preprocessing import TimestepTransformer
 
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
-    TimestepTransformer(StandardScaler())
+    skrnn.RNNRegressor(solver="simplex"),
+    skrnn.GRUClassifier(solver="simplex"),
+    TimestepTransformer(StandardScaler()),
 ]
 
 

@@ -72,6 +72,7 @@ def _kernel_loss_and_grads(
     db_ih = np.empty((C, GH))
     db_hh = np.empty((C, GH))
     sq = np.empty((C, T))
+    dA = np.full((C, T, S, GH * (2 if cell == "gru" else 1)), np.nan)
     kernel.backward(
         Xc,
         ch.lengths,
@@ -84,13 +85,14 @@ def _kernel_loss_and_grads(
         dW_hh,
         db_ih,
         db_hh,
+        dA,
         sq,
         ACTIVATION_CODES[activation],
         bptt_steps,
         n_threads,
     )
     grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
-    return loss, grads, from_chunks(dX, ch, X.shape[0])
+    return loss, grads, from_chunks(dX, ch, X.shape[0]), (ch, Xc, Hs, dA)
 
 
 # The gated cells have fixed activations: one run each is enough.
@@ -130,7 +132,7 @@ def _fd_check(cell, activation, bptt_steps=0):
         weights = [w * 0.5 for w in weights]
     rng = np.random.default_rng(2)
     G_out = rng.normal(size=X.shape[:2] + (weights[1].shape[1],))
-    loss, grads, dX = _kernel_loss_and_grads(
+    loss, grads, dX, _ = _kernel_loss_and_grads(
         cell, X, lengths, weights, G_out, activation, bptt_steps
     )
     eps = 1e-6
@@ -174,12 +176,12 @@ def test_truncated_bptt_cuts_the_gradient_path(cell):
     X, lengths, weights = _problem(cell, seed=3)
     G_out = np.zeros(X.shape[:2] + (weights[1].shape[1],))
     G_out[0, 5] = 1.0  # sequence 0 has the full length 7
-    _, _, dX = _kernel_loss_and_grads(
+    _, _, dX, _ = _kernel_loss_and_grads(
         cell, X, lengths, weights, G_out, "tanh", bptt_steps=3
     )
     assert np.all(dX[0, :3] == 0)
     assert np.all(np.abs(dX[0, 3:6]).sum(axis=1) > 0)
-    _, _, dX_full = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh")
+    _, _, dX_full, _ = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh")
     assert np.all(np.abs(dX_full[0, :6]).sum(axis=1) > 0)
 
 
@@ -192,3 +194,26 @@ def test_threads_do_not_change_results(cell):
     for a, b in zip(one[1], two[1], strict=False):
         assert np.array_equal(a, b)
     assert np.array_equal(one[2], two[2], equal_nan=True)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_step_contributions_sum_to_the_weight_gradients(cell):
+    """dA, written at every entry, gives each step's share of the gradients."""
+    X, lengths, weights = _problem(cell, seed=6)
+    G_out = np.random.default_rng(7).normal(size=X.shape[:2] + (weights[1].shape[1],))
+    _, grads, _, (ch, Xc, Hs, dA) = _kernel_loss_and_grads(
+        cell, X, lengths, weights, G_out, "tanh"
+    )
+    assert np.all(np.isfinite(dA))
+    assert np.all(dA[~ch.mask] == 0)
+    GH = weights[0].shape[0]
+    dA_ih, dA_hh = dA[..., :GH], dA[..., -GH:]
+    H_prev = np.concatenate([np.zeros_like(Hs[:, :1]), Hs[:, :-1]], axis=1)
+    per_step = [
+        np.einsum("ctsg,ctsf->tgf", dA_ih, Xc),
+        np.einsum("ctsg,ctsh->tgh", dA_hh, H_prev),
+        dA_ih.sum(axis=(0, 2)),
+        dA_hh.sum(axis=(0, 2)),
+    ]
+    for steps, total in zip(per_step, grads, strict=True):
+        assert_allclose(steps.sum(axis=0), total, rtol=1e-12, atol=1e-12)

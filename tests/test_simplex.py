@@ -1,0 +1,164 @@
+"""Each step's share of the gradient, and the simplex solver built on it."""
+
+import numpy as np
+import pytest
+import reference as ref
+from conftest import ragged_problem
+from numpy.testing import assert_allclose, assert_array_equal
+
+import skrnn
+from skrnn import _solvers
+
+STEPS = {"RNN": ref.elman_step, "GRU": ref.gru_step, "LSTM": ref.lstm_step}
+INITS = {"RNN": ref.elman_init, "GRU": ref.gru_init, "LSTM": ref.lstm_init}
+NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _model(cell, return_sequences):
+    est = getattr(skrnn, cell + "Regressor")(
+        hidden_layer_sizes=(3, 2), alpha=0.0, return_sequences=return_sequences
+    )
+    est._encoded_n_outputs = 2
+    est._initialize(2, 2, np.float64, np.random.RandomState(0))
+    return est
+
+
+def _reference_loss(est, cell, X, lengths, Y, sw, perturb=None):
+    """0.5 x weighted MSE written out step by step; ``perturb = (layer, name,
+    step, delta)`` adds ``delta`` to one parameter at one step only."""
+    total, weight = 0.0, 0.0
+    for i, n in enumerate(lengths):
+        h = X[i, :n]
+        for k, layer in enumerate(est.coefs_):
+            state, out = INITS[cell](layer["weight_hh"].shape[1]), []
+            for t in range(n):
+                weights = {name: layer[name] for name in NAMES}
+                if perturb is not None and perturb[:1] == (k,) and perturb[2] == t:
+                    weights[perturb[1]] = weights[perturb[1]] + perturb[3]
+                state = STEPS[cell](h[t], state, *(weights[m] for m in NAMES))
+                out.append(state[0])
+            h = np.array(out)
+        Z = h @ est.output_coef_.T + est.output_intercept_
+        for t in range(n) if est.return_sequences else [n - 1]:
+            y = Y[i, t if est.return_sequences else 0]
+            if not np.isnan(y).any():
+                total += sw[i] * 0.5 * np.mean((Z[t] - y) ** 2)
+                weight += sw[i]
+    return total / weight
+
+
+def _problem(return_sequences):
+    rng = np.random.default_rng(0)
+    X, lengths = ragged_problem(rng, n=7, max_steps=4, n_features=2)
+    T = X.shape[1] if return_sequences else 1
+    Y = rng.normal(size=(7, T, 2))
+    if return_sequences:
+        Y[np.arange(T)[None, :] >= lengths[:, None]] = np.nan
+    return X, lengths, Y, rng.uniform(0.5, 2.0, size=7)
+
+
+@pytest.mark.parametrize("cell", list(STEPS))
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_step_shares_match_finite_differences(cell, return_sequences):
+    """Share t of a parameter's gradient is the loss's derivative with respect
+    to that parameter's use at step t alone (the unrolled network's copy)."""
+    X, lengths, Y, sw = _problem(return_sequences)
+    est = _model(cell, return_sequences)
+    shares = []
+    _, grads = est._loss_grad(X, lengths, Y, sw, 2, step_grads=shares)
+    assert len(shares) == 4 * len(est.coefs_)
+    assert_allclose(
+        _reference_loss(est, cell, X, lengths, Y, sw),
+        est._loss_grad(X, lengths, Y, sw, 1)[0],
+        rtol=1e-12,
+    )
+    eps = 1e-6
+    for j, share in enumerate(shares):
+        k, name = divmod(j, 4)
+        assert_allclose(share.sum(axis=0), grads[j], rtol=1e-10, atol=1e-14)
+        param = est.coefs_[k][NAMES[name]]
+        assert share.shape == (X.shape[1],) + param.shape
+        for t in range(X.shape[1]):
+            num = np.zeros_like(param)
+            for idx in np.ndindex(param.shape):
+                delta = np.zeros_like(param)
+                delta[idx] = eps
+                up = _reference_loss(
+                    est, cell, X, lengths, Y, sw, (k, NAMES[name], t, delta)
+                )
+                down = _reference_loss(
+                    est, cell, X, lengths, Y, sw, (k, NAMES[name], t, -delta)
+                )
+                num[idx] = (up - down) / (2 * eps)
+            assert_allclose(share[t], num, rtol=1e-5, atol=1e-9)
+
+
+def test_simplex_direction_keeps_the_norm_and_mixes_every_step():
+    rng = np.random.default_rng(1)
+    shares = [rng.normal(size=(5, 3, 2)) * 1e-3, rng.normal(size=(5, 3)) * 1e-3]
+    shares[0][4] *= 1e-6  # a vanishing step
+    shares[1][4] *= 1e-6
+    loss_part = [s.sum(axis=0) for s in shares]
+    l2 = [np.full((3, 2), 0.5), np.zeros(3)]
+    grads = [p + q for p, q in zip(loss_part, l2, strict=True)]
+    assert _solvers.simplex_direction(grads, shares, 1.0, np.random.RandomState(0))
+    direction = [g - q for g, q in zip(grads, l2, strict=True)]
+    assert_allclose(_solvers.global_norm(direction), _solvers.global_norm(loss_part))
+    # the direction is a positive mix of the normalised shares: solve for it
+    basis = np.stack(
+        [np.concatenate([s[t].ravel() for s in shares]) for t in range(5)], axis=1
+    )
+    basis /= np.linalg.norm(basis, axis=0)
+    mix = np.linalg.lstsq(basis, np.concatenate([d.ravel() for d in direction]))[0]
+    assert np.all(mix > 0)
+    # the vanishing step weighs as much as the others, not 1e-6 of them
+    assert mix[4] > 1e-3 * mix.max()
+
+
+def test_simplex_direction_above_the_threshold_or_one_step_is_the_gradient():
+    rng = np.random.default_rng(2)
+    shares = [rng.normal(size=(4, 3))]
+    grads = [shares[0].sum(axis=0)]
+    before = grads[0].copy()
+    norm = _solvers.global_norm(grads)
+    assert not _solvers.simplex_direction(grads, shares, 0.5 * norm, None)
+    assert_array_equal(grads[0], before)
+    one = [shares[0][:1]]
+    grads = [one[0][0].copy()]
+    assert _solvers.simplex_direction(grads, one, np.inf, np.random.RandomState(0))
+    assert_allclose(grads[0], one[0][0])
+
+
+@pytest.mark.parametrize("cell", ["RNN", "GRU"])
+def test_threshold_zero_is_sgd(cell):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 6, 2))
+    y = X[:, :, 0].sum(axis=1)
+    params = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
+    Est = getattr(skrnn, cell + "Regressor")
+    sgd = Est(solver="sgd", **params).fit(X, y)
+    simplex = Est(solver="simplex", simplex_threshold=0.0, **params).fit(X, y)
+    for a, b in zip(sgd._params(), simplex._params(), strict=True):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", ["RNN", "LSTM"])
+def test_simplex_trains_and_is_deterministic(cell):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 10, 2))
+    y = X[:, :, 0].sum(axis=1) / 3
+    params = {
+        "hidden_layer_sizes": (8,),
+        "solver": "simplex",
+        "learning_rate_init": 0.02,
+        "batch_size": 32,
+        "max_iter": 20,
+        "random_state": 0,
+    }
+    Est = getattr(skrnn, cell + "Regressor")
+    one = Est(n_jobs=1, **params).fit(X, y)
+    two = Est(n_jobs=2, **params).fit(X, y)
+    for a, b in zip(one._params(), two._params(), strict=True):
+        assert_array_equal(a, b)
+    assert one.score(X, y) > 0.9
