@@ -7,13 +7,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ._base import BaseRecurrent, _blas_single_threaded
 
 
-def temporal_gradient_norms(estimator, X, y, sample_weight=None):
-    """Norm of the loss gradient with respect to the hidden state of each step.
+def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states"):
+    """Norm of the loss gradient at each time step.
 
     This is the vanishing-gradient picture: how much the loss at the targets
-    still depends on the hidden state ``t`` steps back. With gradients that
-    vanish, the norms fall geometrically towards the first steps; with
-    exploding gradients they grow.
+    still depends on the hidden state ``t`` steps back, or on the weights'
+    use at step ``t``. With gradients that vanish, the norms fall
+    geometrically towards the first steps; with exploding gradients they grow.
 
     Parameters
     ----------
@@ -21,13 +21,17 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None):
     X : array-like, as in the estimator's ``fit``
     y : array-like, as in the estimator's ``fit``
     sample_weight : array-like of shape (n_sequences,), default=None
+    of : {'states', 'weights'}, default='states'
+        'states': dLoss/dh_t, the gradient reaching h_t from the read-out and
+        from step t + 1 (truncated BPTT cuts the latter), over all sequences
+        and units. 'weights': step t's share of the gradient of the layer's
+        weights and biases (the unrolled network's copy used at step t; the
+        shares sum to the gradient), which ``solver='simplex'`` mixes.
 
     Returns
     -------
     norms : ndarray of shape (n_layers, n_steps)
-        For each recurrent layer and step ``t``, the Euclidean norm over all
-        sequences and units of dLoss/dh_t (the gradient reaching h_t from the
-        read-out and from step t + 1; truncated BPTT cuts the latter).
+        For each recurrent layer and step, the Euclidean norm.
 
     Examples
     --------
@@ -45,12 +49,22 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None):
             "temporal_gradient_norms needs a gradient-trained skrnn estimator "
             f"(RNN, LSTM or GRU), got {type(estimator).__name__}."
         )
+    if of not in ("states", "weights"):
+        raise ValueError(f"of must be 'states' or 'weights', got {of!r}.")
     check_is_fitted(estimator)
     X, lengths = estimator._validate_for_predict(X)
     Y = estimator._encode_targets(y, lengths, X.shape[1], False, None)
     sw = _check_sample_weight(sample_weight, X)
-    norms = []
+    norms, shares = [], []
     n_threads = _openmp_effective_n_threads(estimator.n_jobs)
     with _blas_single_threaded():
-        estimator._loss_grad(X, lengths, Y, sw, n_threads, step_norms=norms)
-    return np.array(norms)
+        estimator._loss_grad(
+            X, lengths, Y, sw, n_threads, step_norms=norms, step_grads=shares
+        )
+    if of == "states":
+        return np.array(norms)
+    T = X.shape[1]
+    squares = [
+        np.square(s.reshape(T, -1), dtype=np.float64).sum(axis=1) for s in shares
+    ]
+    return np.sqrt([sum(squares[k : k + 4]) for k in range(0, len(squares), 4)])

@@ -114,6 +114,8 @@ class TemporalGradientDisplay:
     norms : ndarray of shape (n_layers, n_steps)
         From :func:`skrnn.inspection.temporal_gradient_norms`.
     estimator_name : str, default=None
+    of : {'states', 'weights'}, default='states'
+        What the norms are of (the y-axis label).
 
     Attributes
     ----------
@@ -132,18 +134,21 @@ class TemporalGradientDisplay:
     >>> TemporalGradientDisplay.from_estimator(model, X, X[:, 0, 0])  # doctest: +SKIP
     """
 
-    def __init__(self, norms, estimator_name=None):
+    def __init__(self, norms, estimator_name=None, of="states"):
         self.norms = norms
         self.estimator_name = estimator_name
+        self.of = of
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, ax=None):
+    def from_estimator(cls, estimator, X, y, *, of="states", ax=None):
         """Compute the norms on ``X``, ``y`` and plot them.
 
         Parameters
         ----------
         estimator : fitted RNN/LSTM/GRU regressor or classifier
         X, y : array-like, as in the estimator's ``fit``
+        of : {'states', 'weights'}, default='states'
+            See :func:`skrnn.inspection.temporal_gradient_norms`.
         ax : matplotlib Axes, default=None
 
         Returns
@@ -152,8 +157,8 @@ class TemporalGradientDisplay:
         """
         from .inspection import temporal_gradient_norms
 
-        norms = temporal_gradient_norms(estimator, X, y)
-        return cls(norms, type(estimator).__name__).plot(ax=ax)
+        norms = temporal_gradient_norms(estimator, X, y, of=of)
+        return cls(norms, type(estimator).__name__, of).plot(ax=ax)
 
     def plot(self, ax=None):
         """Draw one line per layer, log scale.
@@ -178,7 +183,11 @@ class TemporalGradientDisplay:
         if np.any(norms > 0):
             ax.set_yscale("log")
         ax.set_xlabel("time step")
-        ax.set_ylabel("||dLoss / dh_t||")
+        ax.set_ylabel(
+            "||dLoss / dh_t||"
+            if self.of == "states"
+            else "||step t's share of dLoss / dW||"
+        )
         if len(self.lines_) > 1:
             ax.legend()
         if self.estimator_name:

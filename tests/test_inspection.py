@@ -57,3 +57,21 @@ def test_norms_for_classifiers_and_wrong_estimators():
     assert temporal_gradient_norms(clf, X, y).shape == (1, 5)
     with pytest.raises(TypeError, match="gradient-trained"):
         temporal_gradient_norms(Ridge().fit(X[:, 0], y), X, y)
+
+
+def test_weight_shares_vanish_towards_the_first_steps_too():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 30, 2))
+    y = X[:, -1, 0]
+    est = _fit(
+        RNNRegressor(
+            hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3, random_state=0
+        ),
+        X,
+        y,
+    )
+    norms = temporal_gradient_norms(est, X, y, of="weights")
+    assert norms.shape == (2, 30)
+    assert norms[0, 0] < 1e-3 * norms[0, -1]
+    with pytest.raises(ValueError, match="of must be"):
+        temporal_gradient_norms(est, X, y, of="gates")

@@ -49,4 +49,8 @@ def test_temporal_gradient_display():
     assert display.ax_ is ax
     assert len(display.lines_) == 2
     assert len(display.lines_[0].get_xdata()) == 15
+    assert "dh_t" in ax.get_ylabel()
+    weights = TemporalGradientDisplay.from_estimator(est, X, X[:, 0, 0], of="weights")
+    assert "share" in weights.ax_.get_ylabel()
+    assert len(weights.lines_) == 2
     plt.close("all")
