@@ -65,6 +65,20 @@ def adam_update(params, grads, state, learning_rate, beta_1, beta_2, epsilon):
         p -= (lr * m / (np.sqrt(v) + epsilon)).astype(p.dtype, copy=False)
 
 
+def step_share_norms(step_grads):
+    """Norm of each step's share of several gradients together.
+
+    ``step_grads`` are arrays ``(T, *shape)``; returns an array ``(T,)``.
+    """
+    T = step_grads[0].shape[0]
+    return np.sqrt(
+        sum(
+            np.square(s.reshape(T, -1), dtype=np.float64).sum(axis=1)
+            for s in step_grads
+        )
+    )
+
+
 def simplex_direction(grads, step_grads, threshold, rng):
     """Replace the recurrent gradients by Galvan's simplex direction, in place.
 
@@ -90,12 +104,7 @@ def simplex_direction(grads, step_grads, threshold, rng):
     if not 0 < norm <= threshold:
         return False
     T = step_grads[0].shape[0]
-    step_norms = np.sqrt(
-        sum(
-            np.square(s.reshape(T, -1), dtype=np.float64).sum(axis=1)
-            for s in step_grads
-        )
-    )
+    step_norms = step_share_norms(step_grads)
     live = step_norms > 0
     mix = np.zeros(T)
     mix[live] = rng.dirichlet(np.ones(live.sum())) / step_norms[live]

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from . import _solvers
 from ._base import BaseRecurrent, _blas_single_threaded
 
 
@@ -63,8 +64,6 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states")
         )
     if of == "states":
         return np.array(norms)
-    T = X.shape[1]
-    squares = [
-        np.square(s.reshape(T, -1), dtype=np.float64).sum(axis=1) for s in shares
-    ]
-    return np.sqrt([sum(squares[k : k + 4]) for k in range(0, len(squares), 4)])
+    return np.array(
+        [_solvers.step_share_norms(shares[k : k + 4]) for k in range(0, len(shares), 4)]
+    )
