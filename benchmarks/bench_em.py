@@ -52,7 +52,6 @@ def best_reservoir(X, Y, seed, draws=20):
     """Lowest training loss of random sigmoid networks with a fitted read-out."""
     per_step = Y.ndim == 2
     est = EMRecurrentRegressor(8, return_sequences=per_step)
-    est._encoded_n_outputs = 1
     targets = Y[:, :, None] if per_step else Y[:, None, None]
     data = est._prepare(X, np.full(len(X), X.shape[1]), targets, np.ones(len(X)))
     rng = np.random.RandomState(seed)

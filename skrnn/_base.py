@@ -1,122 +1,37 @@
-"""The shared base of the gradient-trained recurrent estimators.
+"""The gradient-trained recurrent estimators' shared base.
 
-Python decides, Cython computes: this module validates, initialises, runs
-the epoch loop, the solver, early stopping and the read-out; the cell kernels
-(``skrnn._elman``, ``skrnn._lstm``, ``skrnn._gru``) run the layers' forward
-pass and backpropagation through time on the chunked layout of
-:mod:`skrnn._layout`. A cell is described by a :class:`Cell`; adding one does
-not touch this module.
+Python decides, Cython computes: this module keeps the parameters, the
+initialisation, the loss, the epoch loop, early stopping and prediction; the
+engine (:mod:`skrnn._network`) runs the passes over the layers, and the cell
+kernels compute them. The solver is an object of :mod:`skrnn._solvers`; the
+task (regression or classification) calls this model through
+:class:`~skrnn._contract.SequenceModel`.
 """
 
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
-from types import ModuleType
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
-from threadpoolctl import ThreadpoolController
+from sklearn.utils.validation import check_is_fitted
 
-from . import _solvers
-from ._data import validate_sequences
-from ._layout import from_chunks, last_step_index, make_chunking, to_chunks
-
-ACTIVATIONS = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
-
-# Sequences per block when predicting, to bound memory on large inputs.
-PREDICT_BLOCK = 4096
-
-_threadpool_controller = None
+from . import _network, _solvers
+from ._contract import SequenceModel
+from ._data import validate_for_predict
+from ._network import ACTIVATIONS, Cell, Network
+from ._threads import blas_single_threaded, effective_n_threads
 
 
-def _blas_single_threaded():
-    """Hold BLAS to one thread: the kernels call it from OpenMP threads."""
-    global _threadpool_controller
-    if _threadpool_controller is None:
-        _threadpool_controller = ThreadpoolController()
-    return _threadpool_controller.limit(limits=1, user_api="blas")
+class BaseRecurrent(SequenceModel, BaseEstimator):
+    """Shared machinery of the RNN / LSTM / GRU regressors and classifiers.
 
-
-def _step_contributions(X, Hs, dA, GH):
-    """Each step's share of one layer's gradients, summed over the batch.
-
-    ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
-    ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
-    Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
-    ``bias_ih``, ``bias_hh``; their sums over T are the layer's gradients.
-    """
-    C, T, S, _ = X.shape
-
-    def by_step(A):  # (C, T, S, W) -> (T, C * S, W)
-        return A.transpose(1, 0, 2, 3).reshape(T, C * S, -1)
-
-    d_in, d_hid = by_step(dA[..., :GH]), by_step(dA[..., -GH:])
-    H = by_step(Hs)
-    H_prev = np.zeros_like(H)
-    H_prev[1:] = H[:-1]
-    return [
-        d_in.transpose(0, 2, 1) @ by_step(X),
-        d_hid.transpose(0, 2, 1) @ H_prev,
-        d_in.sum(axis=1),
-        d_hid.sum(axis=1),
-    ]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """What the estimators need to know of a recurrent cell.
-
-    Attributes
-    ----------
-    kernel : module
-        Compiled module with ``forward`` and ``backward`` (see
-        ``src/_elman.pyx`` for the signatures).
-    n_gates : int
-        Row blocks of the weight matrices (G in DESIGN.md).
-    cache_width : int
-        Per hidden unit, the width of the cache that ``forward`` fills for
-        ``backward``.
-    torch_name : str
-        The ``torch.nn`` module with the same equations ('RNN', 'LSTM', 'GRU').
-    forget_gate : int or None
-        Index of the gate block whose bias starts at 1 (the LSTM forget gate).
-    hidden_side_grad : bool
-        ``backward``'s ``dA`` holds the gradients of the hidden-side
-        pre-activations beside the input-side ones (the GRU, whose r gate
-        multiplies ``W_hn h + b_hn``); otherwise one serves both sides.
-    """
-
-    kernel: ModuleType
-    n_gates: int
-    cache_width: int
-    torch_name: str
-    forget_gate: int | None = None
-    hidden_side_grad: bool = False
-
-
-@dataclass
-class _Trace:
-    """What one forward pass keeps for the backward pass."""
-
-    chunking: object
-    inputs: list
-    states: list
-    caches: list
-    Z: np.ndarray
-    rows: tuple | None
-
-
-class BaseRecurrent(BaseEstimator):
-    """Shared machinery of RNN / LSTM / GRU regressors and classifiers.
-
-    Subclasses set ``_cell`` (a :class:`Cell`) and implement the task:
-    ``_encode_targets``, ``_loss_function``, ``_n_outputs``, ``_score_encoded``.
+    Subclasses set ``_cell`` (a :class:`~skrnn._network.Cell`); a task mixin
+    (regression or classification) supplies ``fit``, ``predict`` and the
+    targets' encoding.
     """
 
     _cell: Cell
@@ -126,7 +41,7 @@ class BaseRecurrent(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "solver": [StrOptions({"sgd", "adam", "simplex"})],
+        "solver": [StrOptions(set(_solvers.SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -214,8 +129,18 @@ class BaseRecurrent(BaseEstimator):
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------- parameters
-    def _activation_code(self):
-        return ACTIVATIONS[getattr(self, "activation", "tanh")]
+    def _network(self):
+        """The fitted weights as the engine reads them."""
+        return Network(
+            cell=self._cell,
+            # only the Elman cell has an `activation`; the gated cells' kernels
+            # ignore the code
+            activation=ACTIVATIONS[getattr(self, "activation", "tanh")],
+            coefs=self.coefs_,
+            output_coef=self.output_coef_,
+            output_intercept=self.output_intercept_,
+            return_sequences=self.return_sequences,
+        )
 
     def _layer_sizes(self):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
@@ -228,23 +153,16 @@ class BaseRecurrent(BaseEstimator):
 
     def _params(self):
         """All trainable arrays, in a fixed order (the solver's view)."""
-        params = []
-        for layer in self.coefs_:
-            params += [
-                layer["weight_ih"],
-                layer["weight_hh"],
-                layer["bias_ih"],
-                layer["bias_hh"],
-            ]
-        return params + [self.output_coef_, self.output_intercept_]
+        return _network.parameters(self._network())
 
     def _set_params_arrays(self, arrays):
+        names = _network.LAYER_PARAMETERS
         for k, layer in enumerate(self.coefs_):
-            for j, name in enumerate(("weight_ih", "weight_hh", "bias_ih", "bias_hh")):
-                layer[name] = arrays[4 * k + j]
+            for j, name in enumerate(names):
+                layer[name] = arrays[len(names) * k + j]
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
-    def _initialize(self, n_features, n_outputs, dtype, rng):
+    def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
         cell = self._cell
         G = cell.n_gates
         self.coefs_ = []
@@ -269,238 +187,61 @@ class BaseRecurrent(BaseEstimator):
                         block *= self.spectral_radius / radius
             self.coefs_.append({k: v.astype(dtype) for k, v in layer.items()})
             fan_in = H
-        factor = 2.0 if self._logistic_output() else 6.0
+        factor = 2.0 if logistic_output else 6.0
         bound = np.sqrt(factor / (fan_in + n_outputs))
         self.output_coef_ = rng.uniform(-bound, bound, (n_outputs, fan_in)).astype(
             dtype
         )
         self.output_intercept_ = rng.uniform(-bound, bound, n_outputs).astype(dtype)
 
-    def _logistic_output(self):
-        return False
-
-    # ------------------------------------------------------- network passes
-    def _forward(self, X, lengths, n_threads):
-        """Run every layer and the read-out on a batch.
-
-        Returns a :class:`_Trace`; ``Z`` is ``(B, n_outputs)`` in batch order
-        for sequence-to-one, ``(n_chunks, T, S, n_outputs)`` per step.
-        """
-        cell = self._cell
-        ch = make_chunking(lengths)
-        dtype = self.output_coef_.dtype
-        inputs = [to_chunks(X, ch, dtype=dtype)]
-        states, caches = [], []
-        code = self._activation_code()
-        for layer in self.coefs_:
-            H = layer["weight_hh"].shape[1]
-            shape = inputs[-1].shape[:3]
-            Hs = np.empty(shape + (H,), dtype=dtype)
-            cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
-            cell.kernel.forward(
-                inputs[-1],
-                ch.lengths,
-                layer["weight_ih"],
-                layer["weight_hh"],
-                layer["bias_ih"],
-                layer["bias_hh"],
-                Hs,
-                cache,
-                code,
-                n_threads,
-            )
-            states.append(Hs)
-            caches.append(cache)
-            inputs.append(Hs)
-        last = states[-1]
-        if self.return_sequences:
-            rows = None
-            Z = last @ self.output_coef_.T + self.output_intercept_
-        else:
-            rows = last_step_index(ch)
-            Z = last[rows] @ self.output_coef_.T + self.output_intercept_
-        return _Trace(ch, inputs[:-1], states, caches, Z, rows)
-
-    def _backward(self, trace, dZ, n_threads, step_norms=None, step_grads=None):
-        """Gradients of every parameter given dLoss/dZ (same layout as Z).
-
-        With a list ``step_grads``, it receives each step's share of the
-        recurrent parameters' gradients (see ``_step_contributions``).
-        """
-        cell = self._cell
-        ch = trace.chunking
-        last = trace.states[-1]
-        if trace.rows is None:
-            flat_Z = dZ.reshape(-1, dZ.shape[-1])
-            dV = flat_Z.T @ last.reshape(-1, last.shape[-1])
-            dc = flat_Z.sum(axis=0)
-            dHs = dZ @ self.output_coef_
-        else:
-            dV = dZ.T @ last[trace.rows]
-            dc = dZ.sum(axis=0)
-            dHs = np.zeros_like(last)
-            dHs[trace.rows] = dZ @ self.output_coef_
-        code = self._activation_code()
-        bptt = self.bptt_steps or 0
-        C, T = ch.n_chunks, ch.n_steps
-        grads = []
-        for k in range(len(self.coefs_) - 1, -1, -1):
-            layer = self.coefs_[k]
-            Xc = trace.inputs[k]
-            W_ih = layer["weight_ih"]
-            GH, F = W_ih.shape
-            H = layer["weight_hh"].shape[1]
-            dtype = W_ih.dtype
-            dX = np.empty(Xc.shape if k > 0 else (0, 0, 0, 0), dtype=dtype)
-            dW_ih = np.empty((C, GH, F), dtype=dtype)
-            dW_hh = np.empty((C, GH, H), dtype=dtype)
-            db_ih = np.empty((C, GH), dtype=dtype)
-            db_hh = np.empty((C, GH), dtype=dtype)
-            sq = np.empty((C, T), dtype=dtype)
-            dA = np.empty(
-                Xc.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
-            )
-            cell.kernel.backward(
-                Xc,
-                ch.lengths,
-                W_ih,
-                layer["weight_hh"],
-                trace.states[k],
-                trace.caches[k],
-                dHs,
-                dX,
-                dW_ih,
-                dW_hh,
-                db_ih,
-                db_hh,
-                dA,
-                sq,
-                code,
-                bptt,
-                n_threads,
-            )
-            grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)] + grads
-            if step_norms is not None:
-                step_norms.insert(0, np.sqrt(sq.sum(axis=0, dtype=np.float64)))
-            if step_grads is not None:
-                step_grads[:0] = _step_contributions(Xc, trace.states[k], dA, GH)
-            dHs = dX
-        return grads + [dV, dc]
-
-    def _targets_at_entries(self, trace, Y, sw):
-        """Read-out outputs, targets and normalised weights of the entries with
-        a target; and the index that puts a gradient back into ``Z``'s layout."""
-        if trace.rows is not None:
-            return trace.Z, Y[:, 0, :], sw / sw.sum(), None
-        ch = trace.chunking
-        Yc = to_chunks(Y, ch)
-        wc = np.zeros(ch.n_chunks * ch.chunk_size, dtype=sw.dtype)
-        wc[ch.order >= 0] = sw[ch.order[ch.order >= 0]]
-        entries = ch.mask & ~np.isnan(Yc).any(axis=-1)
-        w = np.broadcast_to(wc.reshape(ch.n_chunks, 1, ch.chunk_size), entries.shape)
-        w = w[entries]
-        return trace.Z[entries], Yc[entries], w / w.sum(), entries
-
+    # ------------------------------------------------------------------ loss
     def _loss_grad(
-        self, X, lengths, Y, sw, n_threads, step_norms=None, step_grads=None
+        self, X, lengths, Y, sw, n_threads, *, loss, step_norms=None, step_grads=None
     ):
-        """Loss (with the L2 term) and gradients of all parameters on a batch."""
-        trace = self._forward(X, lengths, n_threads)
-        Z, Yt, w, entries = self._targets_at_entries(trace, Y, sw)
-        loss, dZ = self._loss_function()(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
+        """Loss (with the L2 term) and gradients of all parameters on a batch.
+
+        ``loss`` is the task's loss function (``TaskSpec.loss``); ``Y`` the
+        encoded targets. ``step_norms`` and ``step_grads`` are filled as
+        :func:`skrnn._network.backward` describes.
+        """
+        net = self._network()
+        trace = _network.forward(net, X, lengths, n_threads)
+        Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
+        value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
         if entries is not None:
             full = np.zeros_like(trace.Z)
             full[entries] = dZ
             dZ = full
-        grads = self._backward(
-            trace, dZ.astype(trace.Z.dtype), n_threads, step_norms, step_grads
+        grads = _network.backward(
+            net,
+            trace,
+            dZ.astype(trace.Z.dtype),
+            n_threads,
+            bptt_steps=self.bptt_steps,
+            step_norms=step_norms,
+            step_grads=step_grads,
         )
         n = sw.sum()
-        weights = [p for i, p in enumerate(self._params()) if self._is_weight(i)]
-        loss += 0.5 * self.alpha * sum(float(np.vdot(p, p)) for p in weights) / n
-        for i, (p, g) in enumerate(zip(self._params(), grads, strict=False)):
-            if self._is_weight(i):
+        params = self._params()
+        penalised = _network.is_weight_matrix(len(self.coefs_))
+        weights = [
+            p for p, is_weight in zip(params, penalised, strict=True) if is_weight
+        ]
+        value += 0.5 * self.alpha * sum(float(np.vdot(p, p)) for p in weights) / n
+        for p, g, is_weight in zip(params, grads, penalised, strict=True):
+            if is_weight:
                 g += (self.alpha / n) * p
-        return loss, grads
+        return value, grads
 
-    def _is_weight(self, i):
-        """True for the weight matrices (L2-penalised), False for biases."""
-        n_layer_params = 4 * len(self.coefs_)
-        return (i < n_layer_params and i % 4 < 2) or i == n_layer_params
-
+    # ------------------------------------------------------------ prediction
     def _raw_outputs(self, X, lengths):
-        """Read-out outputs in batch order: (n, n_outputs), or per step
-        (n, T, n_outputs) with NaN at padded steps."""
-        n_threads = _openmp_effective_n_threads(self.n_jobs)
-        blocks = []
-        with _blas_single_threaded():
-            for start in range(0, X.shape[0], PREDICT_BLOCK):
-                part = slice(start, start + PREDICT_BLOCK)
-                Xb = X[part, : lengths[part].max()]
-                trace = self._forward(Xb, lengths[part], n_threads)
-                if trace.rows is None:
-                    Z = from_chunks(trace.Z, trace.chunking, Xb.shape[0])
-                    Z = np.pad(
-                        Z,
-                        ((0, 0), (0, X.shape[1] - Z.shape[1]), (0, 0)),
-                        constant_values=np.nan,
-                    )
-                else:
-                    Z = trace.Z
-                blocks.append(Z)
-        return np.concatenate(blocks)
+        with blas_single_threaded():
+            return _network.raw_outputs(
+                self._network(), X, lengths, effective_n_threads(self.n_jobs)
+            )
 
     def _validate_for_predict(self, X):
-        check_is_fitted(self)
-        X, lengths = validate_sequences(self, X, reset=False)
-        return X.astype(self.output_coef_.dtype, copy=False), lengths
-
-    # ------------------------------------------------------------- training
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        first_call = not ((self.warm_start or incremental) and hasattr(self, "coefs_"))
-        X, lengths = validate_sequences(self, X, reset=first_call)
-        Y = self._encode_targets(y, lengths, X.shape[1], first_call, classes)
-        sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
-        rng = check_random_state(self.random_state)
-        if not first_call:
-            # a new stream for every continued fit (warm start, partial_fit), so
-            # that each epoch shuffles differently, reproducibly for a seed
-            rng = np.random.RandomState([rng.randint(2**31 - 1), self.t_ % 2**32])
-        dtype = X.dtype
-        if first_call:
-            self._initialize(X.shape[2], self._n_outputs(), dtype, rng)
-            self.n_outputs_ = self._n_outputs()
-            self.n_iter_ = 0
-            self.t_ = 0
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            self._solver_state = _solvers.init_state(self.solver, self._params())
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
-        elif self.output_coef_.dtype != dtype:
-            self._set_params_arrays([p.astype(dtype) for p in self._params()])
-            self._solver_state = _solvers.init_state(self.solver, self._params())
-        elif not incremental and self._solver_state_kind() != _solvers.state_kind(
-            self.solver
-        ):
-            self._solver_state = _solvers.init_state(self.solver, self._params())
-        # a diverging fit is detected and handled below: no warnings for it here
-        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
-            self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental)
-        return self
+        return validate_for_predict(self, X, dtype_of="output_coef_")
 
     def to_torch(self):
         """The equivalent ``torch.nn.Module`` (needs PyTorch).
@@ -516,20 +257,59 @@ class BaseRecurrent(BaseEstimator):
         check_is_fitted(self)
         return to_torch(self)
 
-    def _solver_state_kind(self):
-        return "adam" if "ms" in self._solver_state else "sgd"
+    # ------------------------------------------------------------- training
+    def _resets(self, incremental):
+        return not ((self.warm_start or incremental) and hasattr(self, "coefs_"))
 
-    def _fit_stochastic(self, X, lengths, Y, sw, rng, incremental):
-        n_threads = _openmp_effective_n_threads(self.n_jobs)
+    def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
+        first_call = self._resets(incremental)
+        rng = check_random_state(self.random_state)
+        if not first_call:
+            # a new stream for every continued fit (warm start, partial_fit), so
+            # that each epoch shuffles differently, reproducibly for a seed
+            rng = np.random.RandomState([rng.randint(2**31 - 1), self.t_ % 2**32])
+        dtype = X.dtype
+        solver = _solvers.SOLVERS[self.solver]
+        if first_call:
+            n_outputs = Y.shape[2]
+            self._initialize(
+                X.shape[2], n_outputs, dtype, rng, logistic_output=task.logistic_output
+            )
+            self.n_outputs_ = n_outputs
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self._solver_state = solver.init_state(self._params())
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        elif self.output_coef_.dtype != dtype:
+            self._set_params_arrays([p.astype(dtype) for p in self._params()])
+            self._solver_state = solver.init_state(self._params())
+        elif not incremental and self._solver_state["kind"] != solver.state_kind:
+            self._solver_state = solver.init_state(self._params())
+        # a diverging fit is detected and handled below: no warnings for it here
+        with blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
+            self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental, task)
+        return self
+
+    def _fit_stochastic(self, X, lengths, Y, sw, rng, incremental, task):
+        n_threads = effective_n_threads(self.n_jobs)
+        solver = _solvers.SOLVERS[self.solver]
         early_stopping = self.early_stopping and not incremental
         val = None
         if early_stopping:
-            stratify = self._stratify(Y)
             split = train_test_split(
                 np.arange(X.shape[0]),
                 random_state=rng,
                 test_size=self.validation_fraction,
-                stratify=stratify,
+                stratify=task.stratify(Y),
             )
             if split[1].shape[0] < 2:
                 raise ValueError(
@@ -559,21 +339,24 @@ class BaseRecurrent(BaseEstimator):
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
                 Xb = X[idx, : lengths[idx].max()]
-                step_grads = [] if self.solver == "simplex" else None
+                step_grads = [] if solver.needs_step_shares else None
                 loss, grads = self._loss_grad(
-                    Xb, lengths[idx], Y[idx], sw[idx], n_threads, step_grads=step_grads
+                    Xb,
+                    lengths[idx],
+                    Y[idx],
+                    sw[idx],
+                    n_threads,
+                    loss=task.loss,
+                    step_grads=step_grads,
                 )
                 if not (
                     np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
                 ):
                     diverged = True
                     break
-                if step_grads is not None:
-                    _solvers.simplex_direction(
-                        grads, step_grads, self.simplex_threshold, rng
-                    )
+                solver.direction(grads, step_grads, self, rng)
                 _solvers.clip_by_global_norm(grads, self.clip_norm)
-                self._update(grads)
+                solver.update(self._params(), grads, self._solver_state, self)
                 total += loss * idx.shape[0]
             if diverged or not all(np.all(np.isfinite(p)) for p in self._params()):
                 self._set_params_arrays(best_params)
@@ -594,7 +377,7 @@ class BaseRecurrent(BaseEstimator):
             if self.loss_ < best_epoch_loss:
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
-            self._update_no_improvement_count(early_stopping, val, n_threads)
+            self._update_no_improvement_count(early_stopping, val, task)
             if self._no_improvement_count > self.n_iter_no_change:
                 if early_stopping:
                     msg = (
@@ -624,31 +407,9 @@ class BaseRecurrent(BaseEstimator):
             self._set_params_arrays(self._best_params)
             self._best_params = None
 
-    def _update(self, grads):
-        params = self._params()
-        if self.solver == "adam":
-            _solvers.adam_update(
-                params,
-                grads,
-                self._solver_state,
-                self.learning_rate_init,
-                self.beta_1,
-                self.beta_2,
-                self.epsilon,
-            )
-        else:
-            _solvers.sgd_update(
-                params,
-                grads,
-                self._solver_state,
-                self.learning_rate_init,
-                self.momentum,
-                self.nesterovs_momentum,
-            )
-
-    def _update_no_improvement_count(self, early_stopping, val, n_threads):
+    def _update_no_improvement_count(self, early_stopping, val, task):
         if early_stopping:
-            score = self._score_encoded(*val)
+            score = task.score(*val)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -663,11 +424,3 @@ class BaseRecurrent(BaseEstimator):
             else:
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-
-    def _stratify(self, Y):
-        return None
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags

@@ -12,7 +12,12 @@ The conventions (DESIGN.md, "Data"):
 """
 
 import numpy as np
-from sklearn.utils.validation import _check_feature_names, check_array, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -195,6 +200,17 @@ def validate_sequences(estimator, X, *, reset, check_nan=True):
     if check_nan:
         check_lengths(X, lengths)
     return X, lengths
+
+
+def validate_for_predict(estimator, X, *, dtype_of):
+    """Check that ``estimator`` is fitted and ``X`` fits it.
+
+    Returns ``(X, lengths)`` as :func:`validate_sequences` does, ``X`` in the
+    dtype of the fitted attribute named ``dtype_of``.
+    """
+    check_is_fitted(estimator)
+    X, lengths = validate_sequences(estimator, X, reset=False)
+    return X.astype(getattr(estimator, dtype_of).dtype, copy=False), lengths
 
 
 def validate_targets(y, lengths, n_steps, *, return_sequences):

@@ -1,4 +1,8 @@
-"""Docstring pieces shared by the gradient-trained estimators."""
+"""Docstring pieces shared by the estimators.
+
+A class docstring names a piece in braces, ``{training_parameters}``, and
+:func:`format_docstring` fills it in.
+"""
 
 HIDDEN_LAYERS = """hidden_layer_sizes : int or tuple of int, default=(32,)
         Hidden units of each stacked recurrent layer."""
@@ -104,3 +108,77 @@ COMMON_ATTRIBUTES = """loss_ : float
     output_coef_ : ndarray of shape (n_outputs_, H_last)
     output_intercept_ : ndarray of shape (n_outputs_,)
         The linear read-out."""
+
+ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
+        Reservoir units.
+    spectral_radius : float, default=0.9
+        The recurrent matrix is rescaled to this spectral radius (below 1 gives
+        the echo state property for most inputs; tune it).
+    input_scaling : float, default=1.0
+        Input weights and the input bias are +-input_scaling with random signs
+        (as reservoirpy draws them).
+    leak_rate : float in (0, 1], default=1.0
+        a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
+    alpha : float, default=1e-6
+        Ridge penalty of the read-out (on the mean-weighted scale: the penalty
+        on the sum of squared errors is ``alpha``).
+    washout : int, default=0
+        With ``return_sequences=True``, the first ``washout`` steps of each
+        sequence are left out of the read-out's fit (the reservoir forgets its
+        zero start). Unused for sequence-to-one.
+    sparsity : float in [0, 1), default=0.9
+        Fraction of zeros in the recurrent matrix. Its K = round((1 -
+        sparsity) n_reservoir) nonzeros per row lie on K cyclic diagonals at
+        distinct random offsets o_k (unit r reads units (r + o_k) mod
+        n_reservoir), with normal weights: every unit reads from and feeds K
+        others, and a step costs K contiguous multiply-adds per unit instead of
+        K scattered reads. This pattern forecasts and remembers as well as a
+        fully random one (benchmarks/RESULTS.md), as Rodan and Tiňo found for
+        simpler fixed topologies.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the reservoir.
+    return_sequences : bool, default=False
+        One target per sequence (read at its last real step), or per step.
+    n_jobs : int or None, default=None
+        OpenMP threads over sequences; results are identical for any value."""
+
+ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, n_features_in_)
+    input_bias_ : ndarray of shape (n_reservoir,)
+    reservoir_weights_ : ndarray of shape (K, n_reservoir)
+    reservoir_offsets_ : ndarray of shape (K,), int32
+        The recurrent matrix as K cyclic diagonals: ``W[r, (r +
+        reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
+    coef_ : ndarray of shape (n_outputs_, n_reservoir)
+    intercept_ : ndarray of shape (n_outputs_,)
+        The ridge read-out.
+    n_outputs_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+
+ECHO_STATE_REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analysing and training
+    recurrent neural networks. GMD Report 148.
+
+    Lukoševičius, M. (2012). A practical guide to applying echo state networks.
+    Neural Networks: Tricks of the Trade, Springer.
+
+    Rodan, A. and Tiňo, P. (2011). Minimum complexity echo state network. IEEE
+    Transactions on Neural Networks, 22(1), 131-144."""
+
+
+_FRAGMENTS = {
+    "hidden_layers": HIDDEN_LAYERS,
+    "training_parameters": TRAINING_PARAMETERS,
+    "classifier_loss": CLASSIFIER_LOSS,
+    "rnn_activation": RNN_ACTIVATION,
+    "common_attributes": COMMON_ATTRIBUTES,
+    "echo_state_parameters": ECHO_STATE_PARAMETERS,
+    "echo_state_attributes": ECHO_STATE_ATTRIBUTES,
+    "echo_state_references": ECHO_STATE_REFERENCES,
+}
+
+
+def format_docstring(cls):
+    """Class decorator: fill the shared fragments (``{training_parameters}``
+    and the others above) into the docstring written in the class body."""
+    cls.__doc__ = cls.__doc__.format(**_FRAGMENTS)
+    return cls

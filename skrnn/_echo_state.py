@@ -10,15 +10,15 @@ import scipy.sparse
 import scipy.sparse.linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _reservoir
-from ._base import _blas_single_threaded
-from ._data import validate_sequences
+from ._contract import SequenceModel
+from ._data import validate_for_predict
+from ._docs import format_docstring
 from ._layout import from_chunks, last_step_index, make_chunking, to_chunks
-from ._tasks import RecurrentClassifierMixin, RecurrentRegressorMixin
+from ._task_mixins import RecurrentClassifierMixin, RecurrentRegressorMixin
+from ._threads import blas_single_threaded, effective_n_threads
 
 # States held at once while the reservoir runs (see _state_blocks). Blocks of
 # 1 MB stay in a core's L2 cache and below NumPy's 4 MB threshold for huge
@@ -27,8 +27,11 @@ from ._tasks import RecurrentClassifierMixin, RecurrentRegressorMixin
 STATE_BLOCK_BYTES = 2**20
 
 
-class BaseEchoState(BaseEstimator):
-    """Reservoir, states and ridge read-out shared by the two tasks."""
+class BaseEchoState(SequenceModel, BaseEstimator):
+    """Reservoir, states and ridge read-out shared by the two tasks.
+
+    Subclasses say what the read-out is fitted to (``_readout_targets``).
+    """
 
     _parameter_constraints: dict = {
         "n_reservoir": [Interval(Integral, 1, None, closed="left")],
@@ -145,28 +148,27 @@ class BaseEchoState(BaseEstimator):
         order = np.argsort(t, kind="stable")
         return (c[order], t[order], s[order]), targets[order], weights[order]
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, lengths = validate_sequences(self, X, reset=True)
-        Y = self._encode_targets(y, lengths, X.shape[1], True, classes)
-        if isinstance(self, RecurrentClassifierMixin):
-            Y = 2 * Y - 1  # +-1 targets, as RidgeClassifier
-        sw = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    def _readout_targets(self, Y):
+        """The read-out's targets from the task's encoded ``Y``."""
+        raise NotImplementedError
+
+    def _resets(self, incremental):
+        return True
+
+    def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
+        Y = self._readout_targets(Y)
+        sw = sample_weight
         self._init_reservoir(X.shape[2], X.dtype, check_random_state(self.random_state))
         ch = make_chunking(lengths)
         (c, t, s), targets, weights = self._read_out_steps(ch, Y, sw)
         ridge = _RidgeSums(self.n_reservoir, targets.shape[1])
-        n_threads = _openmp_effective_n_threads(self.n_jobs)
+        n_threads = effective_n_threads(self.n_jobs)
         # With fewer chunks than threads, a thread the reservoir leaves idle
         # sums one block's read-out products while the next block runs; the
         # sums are taken in block order, so the fit does not depend on timing.
         overlap = n_threads > ch.n_chunks
         with (
-            _blas_single_threaded(),
+            blas_single_threaded(),
             ThreadPoolExecutor(1) if overlap else nullcontext() as pool,
         ):
             pending = None
@@ -192,16 +194,14 @@ class BaseEchoState(BaseEstimator):
         return self
 
     def _validate_for_predict(self, X):
-        check_is_fitted(self)
-        X, lengths = validate_sequences(self, X, reset=False)
-        return X.astype(self.input_weights_.dtype, copy=False), lengths
+        return validate_for_predict(self, X, dtype_of="input_weights_")
 
     def _raw_outputs(self, X, lengths):
-        n_threads = _openmp_effective_n_threads(self.n_jobs)
+        n_threads = effective_n_threads(self.n_jobs)
         ch = make_chunking(lengths)
         C, S, T = ch.n_chunks, ch.chunk_size, ch.n_steps
         coef, intercept = self.coef_.T, self.intercept_
-        with _blas_single_threaded():
+        with blas_single_threaded():
             if self.return_sequences:
                 Zc = np.empty((C, T, S, self.n_outputs_), dtype=coef.dtype)
                 for t0, Xs in self._state_blocks(X, ch, n_threads):
@@ -216,11 +216,6 @@ class BaseEchoState(BaseEstimator):
                 last = (t >= t0) & (t < t0 + Xs.shape[1])
                 Z[last] = Xs[c[last], t[last] - t0, s[last]] @ coef + intercept
             return Z
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
 
 
 def _recurrent_matrix(values, offsets):
@@ -301,71 +296,9 @@ class _RidgeSums:
         return coef.T, mean_y - coef.T @ mean_x
 
 
-_PARAMETERS = """n_reservoir : int, default=100
-        Reservoir units.
-    spectral_radius : float, default=0.9
-        The recurrent matrix is rescaled to this spectral radius (below 1 gives
-        the echo state property for most inputs; tune it).
-    input_scaling : float, default=1.0
-        Input weights and the input bias are +-input_scaling with random signs
-        (as reservoirpy draws them).
-    leak_rate : float in (0, 1], default=1.0
-        a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
-    alpha : float, default=1e-6
-        Ridge penalty of the read-out (on the mean-weighted scale: the penalty
-        on the sum of squared errors is ``alpha``).
-    washout : int, default=0
-        With ``return_sequences=True``, the first ``washout`` steps of each
-        sequence are left out of the read-out's fit (the reservoir forgets its
-        zero start). Unused for sequence-to-one.
-    sparsity : float in [0, 1), default=0.9
-        Fraction of zeros in the recurrent matrix. Its K = round((1 -
-        sparsity) n_reservoir) nonzeros per row lie on K cyclic diagonals at
-        distinct random offsets o_k (unit r reads units (r + o_k) mod
-        n_reservoir), with normal weights: every unit reads from and feeds K
-        others, and a step costs K contiguous multiply-adds per unit instead of
-        K scattered reads. This pattern forecasts and remembers as well as a
-        fully random one (benchmarks/RESULTS.md), as Rodan and Tiňo found for
-        simpler fixed topologies.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the reservoir.
-    return_sequences : bool, default=False
-        One target per sequence (read at its last real step), or per step.
-    n_jobs : int or None, default=None
-        OpenMP threads over sequences; results are identical for any value."""
-
-_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, n_features_in_)
-    input_bias_ : ndarray of shape (n_reservoir,)
-    reservoir_weights_ : ndarray of shape (K, n_reservoir)
-    reservoir_offsets_ : ndarray of shape (K,), int32
-        The recurrent matrix as K cyclic diagonals: ``W[r, (r +
-        reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
-    coef_ : ndarray of shape (n_outputs_, n_reservoir)
-    intercept_ : ndarray of shape (n_outputs_,)
-        The ridge read-out.
-    n_outputs_ : int
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)"""
-
-_REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analysing and training
-    recurrent neural networks. GMD Report 148.
-
-    Lukoševičius, M. (2012). A practical guide to applying echo state networks.
-    Neural Networks: Tricks of the Trade, Springer.
-
-    Rodan, A. and Tiňo, P. (2011). Minimum complexity echo state network. IEEE
-    Transactions on Neural Networks, 22(1), 131-144."""
-
-
+@format_docstring
 class EchoStateRegressor(RecurrentRegressorMixin, BaseEchoState):
-    pass
-
-
-class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
-    pass
-
-
-EchoStateRegressor.__doc__ = f"""Echo state network for regression.
+    """Echo state network for regression.
 
     A fixed random reservoir of leaky tanh units, run from a zero state; only
     the linear read-out is trained, by ridge least squares (SciPy). The
@@ -373,11 +306,11 @@ EchoStateRegressor.__doc__ = f"""Echo state network for regression.
 
     Parameters
     ----------
-    {_PARAMETERS}
+    {echo_state_parameters}
 
     Attributes
     ----------
-    {_ATTRIBUTES}
+    {echo_state_attributes}
 
     See Also
     --------
@@ -386,7 +319,7 @@ EchoStateRegressor.__doc__ = f"""Echo state network for regression.
 
     References
     ----------
-    {_REFERENCES}
+    {echo_state_references}
 
     Examples
     --------
@@ -401,7 +334,13 @@ EchoStateRegressor.__doc__ = f"""Echo state network for regression.
     True
     """
 
-EchoStateClassifier.__doc__ = f"""Echo state network for classification.
+    def _readout_targets(self, Y):
+        return Y
+
+
+@format_docstring
+class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
+    """Echo state network for classification.
 
     A fixed random reservoir of leaky tanh units, run from a zero state; the
     read-out is a ridge regression on +-1 targets (as ``RidgeClassifier``):
@@ -409,12 +348,12 @@ EchoStateClassifier.__doc__ = f"""Echo state network for classification.
 
     Parameters
     ----------
-    {_PARAMETERS}
+    {echo_state_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    {_ATTRIBUTES}
+    {echo_state_attributes}
 
     See Also
     --------
@@ -422,7 +361,7 @@ EchoStateClassifier.__doc__ = f"""Echo state network for classification.
 
     References
     ----------
-    {_REFERENCES}
+    {echo_state_references}
 
     Examples
     --------
@@ -435,3 +374,6 @@ EchoStateClassifier.__doc__ = f"""Echo state network for classification.
     >>> clf.score(X, y) > 0.9
     True
     """
+
+    def _readout_targets(self, Y):
+        return 2 * Y - 1  # +-1 targets, as RidgeClassifier

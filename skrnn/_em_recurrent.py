@@ -6,23 +6,24 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg
 from scipy.special import logit
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight
 
-from . import _em
-from ._base import BaseRecurrent, _blas_single_threaded
-from ._data import validate_sequences
+from . import _em, _network
+from ._contract import SequenceModel
+from ._data import validate_for_predict
 from ._layout import make_chunking, to_chunks
+from ._network import ACTIVATIONS, Network
 from ._recurrent import ELMAN
-from ._tasks import RecurrentRegressorMixin
+from ._task_mixins import RecurrentRegressorMixin
+from ._threads import blas_single_threaded, effective_n_threads
 
 EPS = 1e-3
 
 
-class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
+class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator):
     """Recurrent network of sigmoid units trained by EM (Ma & Ji, 1998).
 
     The model is ``z(n) = sigmoid(W u(n))``, ``u(n) = [x(n); z(n-1); 1]``,
@@ -137,9 +138,6 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
     True
     """
 
-    _cell = ELMAN
-    activation = "logistic"  # fixed: the model's hidden units are sigmoid
-
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "lambda1": [Interval(Real, 0, None, closed="neither")],
@@ -182,32 +180,41 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
         self.verbose = verbose
 
     # -------------------------------------------------------------- weights
-    def _set_weights(self, W, V, c):
-        """Store W (H, F + H + 1), V, c as PyTorch-layout attributes."""
+    @staticmethod
+    def _layer(W):
+        """Hidden weights W (H, F + H + 1) in PyTorch's layout."""
         F = W.shape[1] - W.shape[0] - 1
         H = W.shape[0]
-        self.coefs_ = [
-            {
-                "weight_ih": np.ascontiguousarray(W[:, :F]),
-                "weight_hh": np.ascontiguousarray(W[:, F : F + H]),
-                "bias_ih": np.ascontiguousarray(W[:, -1]),
-                "bias_hh": np.zeros(H, dtype=W.dtype),
-            }
-        ]
-        self.output_coef_ = np.ascontiguousarray(V)
-        self.output_intercept_ = np.ascontiguousarray(c)
+        return {
+            "weight_ih": np.ascontiguousarray(W[:, :F]),
+            "weight_hh": np.ascontiguousarray(W[:, F : F + H]),
+            "bias_ih": np.ascontiguousarray(W[:, -1]),
+            "bias_hh": np.zeros(H, dtype=W.dtype),
+        }
+
+    def _network(self, coefs=None, V=None, c=None):
+        """The network as the engine runs it: the fitted one, or the one with
+        the given weights."""
+        return Network(
+            cell=ELMAN,
+            activation=ACTIVATIONS["logistic"],
+            coefs=self.coefs_ if coefs is None else coefs,
+            output_coef=self.output_coef_ if V is None else V,
+            output_intercept=self.output_intercept_ if c is None else c,
+            return_sequences=self.return_sequences,
+        )
 
     # ---------------------------------------------------------------- steps
     def _readout(self, data, W, n_threads):
         """Run the network on its own states, fit V, c by least squares; the
         training loss is 0.5 x the residual's mean square."""
         X, lengths, _, Yt, entries, w = data
-        self._set_weights(
-            W,
+        net = self._network(
+            [self._layer(W)],
             np.zeros((Yt.shape[1], W.shape[0]), W.dtype),
             np.zeros(Yt.shape[1], W.dtype),
         )
-        trace = self._forward(X, lengths, n_threads)
+        trace = _network.forward(net, X, lengths, n_threads)
         states = (
             trace.states[0][entries]
             if trace.rows is None
@@ -347,27 +354,22 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
                 break
         return best, curve, converged
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, lengths = validate_sequences(self, X, reset=True)
-        Y = self._encode_targets(y, lengths, X.shape[1], True, None)
-        sw = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
+    def _resets(self, incremental):
+        return True
+
+    def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         rng = check_random_state(self.random_state)
-        n_threads = _openmp_effective_n_threads(self.n_jobs)
+        n_threads = effective_n_threads(self.n_jobs)
         results = []
-        with _blas_single_threaded():
-            data = self._prepare(X, lengths, Y, sw)
+        with blas_single_threaded():
+            data = self._prepare(X, lengths, Y, sample_weight)
             for _ in range(self.n_init):
                 results.append(self._fit_once(data, rng, n_threads))
         (loss, W, V, c), curve, converged = min(results, key=lambda r: r[0][0])
         del self._has, self._Dc
-        self._set_weights(W, V, c)
+        self.coefs_ = [self._layer(W)]
+        self.output_coef_ = np.ascontiguousarray(V)
+        self.output_intercept_ = np.ascontiguousarray(c)
         self.best_loss_ = loss
         self.loss_curve_ = curve
         self.loss_ = curve[-1] if curve else loss
@@ -381,3 +383,13 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
                 stacklevel=2,
             )
         return self
+
+    # ------------------------------------------------------------ prediction
+    def _validate_for_predict(self, X):
+        return validate_for_predict(self, X, dtype_of="output_coef_")
+
+    def _raw_outputs(self, X, lengths):
+        with blas_single_threaded():
+            return _network.raw_outputs(
+                self._network(), X, lengths, effective_n_threads(self.n_jobs)
+            )

@@ -1,20 +1,16 @@
 """The gradient-trained estimators: a cell times a task.
 
-A cell is its kernel module and one :class:`~skrnn._base.Cell` line here.
+A cell is its kernel module and one :class:`~skrnn._network.Cell` line here.
 """
 
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from . import _elman, _gru, _lstm
-from ._base import ACTIVATIONS, Cell
-from ._docs import (
-    CLASSIFIER_LOSS,
-    COMMON_ATTRIBUTES,
-    HIDDEN_LAYERS,
-    RNN_ACTIVATION,
-    TRAINING_PARAMETERS,
-)
-from ._tasks import BaseRecurrentClassifier, BaseRecurrentRegressor
+from ._base import BaseRecurrent
+from ._docs import format_docstring
+from ._network import ACTIVATIONS, Cell
+from ._task_mixins import RecurrentClassifierMixin, RecurrentRegressorMixin
 
 ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
 GRU = Cell(
@@ -25,8 +21,151 @@ LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_ga
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
 
 
+class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
+    """The gradient-trained classifiers' parameters: the common ones and ``loss``."""
+
+    _parameter_constraints: dict = {
+        **BaseRecurrent._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "hinge"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        *,
+        loss="log_loss",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=None,
+        simplex_threshold=1.0,
+        spectral_radius=None,
+        bptt_steps=None,
+        return_sequences=False,
+        n_jobs=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+            simplex_threshold=simplex_threshold,
+            spectral_radius=spectral_radius,
+            bptt_steps=bptt_steps,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.loss = loss
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
+
+        Parameters
+        ----------
+        X, y, sample_weight : as in :meth:`fit`
+        classes : array-like of shape (n_classes,), default=None
+            Every class, required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+
+class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
+    """The gradient-trained regressors' parameters: the common ones."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+
+@format_docstring
 class RNNRegressor(BaseRecurrentRegressor):
+    """Elman recurrent network for regression.
+
+    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
+    ``torch.nn.RNN``) in one or more stacked layers, then a linear read-out,
+    trained by backpropagation through time on 0.5 x mean squared error.
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {rnn_activation}
+    {training_parameters}
+
+    Attributes
+    ----------
+    {common_attributes}
+
+    See Also
+    --------
+    RNNClassifier : The same network for classification.
+    LSTMRegressor, GRURegressor : Gated cells, for long-range memory.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
+    training recurrent neural networks. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = X[:, :, 0].sum(axis=1)
+    >>> model = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                      max_iter=100, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    """
+
     _cell = ELMAN
+
     _parameter_constraints = {
         **BaseRecurrentRegressor._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
@@ -92,8 +231,51 @@ class RNNRegressor(BaseRecurrentRegressor):
         self.activation = activation
 
 
+@format_docstring
 class RNNClassifier(BaseRecurrentClassifier):
+    """Elman recurrent network for classification.
+
+    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
+    ``torch.nn.RNN``) in one or more stacked layers, then a softmax (one
+    logistic unit for two classes) or hinge read-out.
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {rnn_activation}
+    {classifier_loss}
+    {training_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {common_attributes}
+
+    See Also
+    --------
+    RNNRegressor : The same network for regression.
+    LSTMClassifier, GRUClassifier : Gated cells, for long-range memory.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 8, 1))
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> clf = RNNClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                     max_iter=100, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
     _cell = ELMAN
+
     _parameter_constraints = {
         **BaseRecurrentClassifier._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
@@ -161,219 +343,43 @@ class RNNClassifier(BaseRecurrentClassifier):
         self.activation = activation
 
 
-RNNRegressor.__doc__ = f"""Elman recurrent network for regression.
-
-    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
-    ``torch.nn.RNN``) in one or more stacked layers, then a linear read-out,
-    trained by backpropagation through time on 0.5 x mean squared error.
-
-    Parameters
-    ----------
-    {HIDDEN_LAYERS}
-    {RNN_ACTIVATION}
-    {TRAINING_PARAMETERS}
-
-    Attributes
-    ----------
-    {COMMON_ATTRIBUTES}
-
-    See Also
-    --------
-    RNNClassifier : The same network for classification.
-    LSTMRegressor, GRURegressor : Gated cells, for long-range memory.
-
-    References
-    ----------
-    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
-
-    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
-    training recurrent neural networks. ICML.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import RNNRegressor
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 10, 1))
-    >>> y = X[:, :, 0].sum(axis=1)
-    >>> model = RNNRegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
-    ...                      max_iter=100, random_state=0).fit(X, y)
-    >>> model.score(X, y) > 0.9
-    True
-    """
-
-RNNClassifier.__doc__ = f"""Elman recurrent network for classification.
-
-    ``h_t = activation(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)`` (as
-    ``torch.nn.RNN``) in one or more stacked layers, then a softmax (one
-    logistic unit for two classes) or hinge read-out.
-
-    Parameters
-    ----------
-    {HIDDEN_LAYERS}
-    {RNN_ACTIVATION}
-    {CLASSIFIER_LOSS}
-    {TRAINING_PARAMETERS}
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The class labels.
-    {COMMON_ATTRIBUTES}
-
-    See Also
-    --------
-    RNNRegressor : The same network for regression.
-    LSTMClassifier, GRUClassifier : Gated cells, for long-range memory.
-
-    References
-    ----------
-    Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import RNNClassifier
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 8, 1))
-    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
-    >>> clf = RNNClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
-    ...                     max_iter=100, random_state=0).fit(X, y)
-    >>> clf.score(X, y) > 0.9
-    True
-    """
-
-
+@format_docstring
 class LSTMRegressor(BaseRecurrentRegressor):
-    _cell = LSTM
+    """Long short-term memory (LSTM) network for regression.
 
-
-class LSTMClassifier(BaseRecurrentClassifier):
-    _cell = LSTM
-
-
-class GRURegressor(BaseRecurrentRegressor):
-    _cell = GRU
-
-
-class GRUClassifier(BaseRecurrentClassifier):
-    _cell = GRU
-
-
-LSTM_EQUATIONS = """``i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)``,
+    ``i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)``,
     ``g = tanh(W_ig x + b_ig + W_hg h + b_hg)``, ``c' = f * c + i * g``,
     ``h' = o * tanh(c')`` (``torch.nn.LSTM``; gate rows i, f, g, o). The forget
     gate's bias starts at 1 (``bias_ih`` 1, ``bias_hh`` 0), so that the cell
-    remembers by default (Gers et al., 2000; Jozefowicz et al., 2015)"""
-
-LSTM_REFERENCES = """Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
-    Neural Computation 9(8).
-
-    Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
-    continual prediction with LSTM. Neural Computation 12(10)."""
-
-GRU_EQUATIONS = """``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)``,
-    ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``,
-    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
-    ``h' = (1 - z) * n + z * h`` (``torch.nn.GRU``; gate rows r, z, n)"""
-
-GRU_REFERENCES = """Cho, K. et al. (2014). Learning phrase representations using RNN
-    encoder-decoder for statistical machine translation. EMNLP."""
-
-
-def _gated_docstring(
-    title,
-    equations,
-    task,
-    extra_params,
-    see_also,
-    references,
-    example,
-    extra_attributes="",
-):
-    return f"""{title}
-
-    {equations}, in one or more stacked layers, then {task}.
+    remembers by default (Gers et al., 2000; Jozefowicz et al., 2015), in one or
+    more stacked layers, then a linear read-out trained on 0.5 x mean squared
+    error.
 
     Parameters
     ----------
-    {HIDDEN_LAYERS}
-    {extra_params}{TRAINING_PARAMETERS}
+    {hidden_layers}
+    {training_parameters}
 
     Attributes
     ----------
-    {extra_attributes}{COMMON_ATTRIBUTES}
+    {common_attributes}
 
     See Also
     --------
-    {see_also}
+    LSTMClassifier : The same network for classification.
+    GRURegressor, RNNRegressor : Other cells.
 
     References
     ----------
-    {references}
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation 9(8).
+
+    Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
+    continual prediction with LSTM. Neural Computation 12(10).
 
     Examples
     --------
-{example}
-    """
-
-
-REGRESSION_READOUT = "a linear read-out trained on 0.5 x mean squared error"
-CLASSIFICATION_READOUT = (
-    "a softmax (one logistic unit for two classes) or hinge read-out"
-)
-CLASSES_ATTRIBUTE = """classes_ : ndarray of shape (n_classes,)
-        The class labels.
-    """
-
-GRURegressor.__doc__ = _gated_docstring(
-    "Gated recurrent unit (GRU) network for regression.",
-    GRU_EQUATIONS,
-    REGRESSION_READOUT,
-    "",
-    "GRUClassifier : The same network for classification.\n"
-    "    LSTMRegressor, RNNRegressor : Other cells.",
-    GRU_REFERENCES,
-    """    >>> import numpy as np
-    >>> from skrnn import GRURegressor
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 10, 1))
-    >>> y = X[:, 0, 0]  # remember the first step
-    >>> model = GRURegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
-    ...                      max_iter=100, random_state=0).fit(X, y)
-    >>> model.score(X, y) > 0.9
-    True""",
-)
-
-GRUClassifier.__doc__ = _gated_docstring(
-    "Gated recurrent unit (GRU) network for classification.",
-    GRU_EQUATIONS,
-    CLASSIFICATION_READOUT,
-    CLASSIFIER_LOSS + "\n    ",
-    "GRURegressor : The same network for regression.\n"
-    "    LSTMClassifier, RNNClassifier : Other cells.",
-    GRU_REFERENCES,
-    """    >>> import numpy as np
-    >>> from skrnn import GRUClassifier
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(200, 10, 1))
-    >>> y = np.where(X[:, 0, 0] > 0, "up", "down")  # the first step's sign
-    >>> clf = GRUClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
-    ...                     max_iter=50, random_state=0).fit(X, y)
-    >>> clf.score(X, y) > 0.9
-    True""",
-    CLASSES_ATTRIBUTE,
-)
-
-LSTMRegressor.__doc__ = _gated_docstring(
-    "Long short-term memory (LSTM) network for regression.",
-    LSTM_EQUATIONS,
-    REGRESSION_READOUT,
-    "",
-    "LSTMClassifier : The same network for classification.\n"
-    "    GRURegressor, RNNRegressor : Other cells.",
-    LSTM_REFERENCES,
-    """    >>> import numpy as np
+    >>> import numpy as np
     >>> from skrnn import LSTMRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 10, 1))
@@ -381,18 +387,52 @@ LSTMRegressor.__doc__ = _gated_docstring(
     >>> model = LSTMRegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
     ...                       max_iter=100, random_state=0).fit(X, y)
     >>> model.score(X, y) > 0.9
-    True""",
-)
+    True
+    """
 
-LSTMClassifier.__doc__ = _gated_docstring(
-    "Long short-term memory (LSTM) network for classification.",
-    LSTM_EQUATIONS,
-    CLASSIFICATION_READOUT,
-    CLASSIFIER_LOSS + "\n    ",
-    "LSTMRegressor : The same network for regression.\n"
-    "    GRUClassifier, RNNClassifier : Other cells.",
-    LSTM_REFERENCES,
-    """    >>> import numpy as np
+    _cell = LSTM
+
+
+@format_docstring
+class LSTMClassifier(BaseRecurrentClassifier):
+    """Long short-term memory (LSTM) network for classification.
+
+    ``i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)``,
+    ``g = tanh(W_ig x + b_ig + W_hg h + b_hg)``, ``c' = f * c + i * g``,
+    ``h' = o * tanh(c')`` (``torch.nn.LSTM``; gate rows i, f, g, o). The forget
+    gate's bias starts at 1 (``bias_ih`` 1, ``bias_hh`` 0), so that the cell
+    remembers by default (Gers et al., 2000; Jozefowicz et al., 2015), in one or
+    more stacked layers, then a softmax (one logistic unit for two classes) or
+    hinge read-out.
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {classifier_loss}
+    {training_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {common_attributes}
+
+    See Also
+    --------
+    LSTMRegressor : The same network for regression.
+    GRUClassifier, RNNClassifier : Other cells.
+
+    References
+    ----------
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation 9(8).
+
+    Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
+    continual prediction with LSTM. Neural Computation 12(10).
+
+    Examples
+    --------
+    >>> import numpy as np
     >>> from skrnn import LSTMClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 10, 1))
@@ -400,6 +440,101 @@ LSTMClassifier.__doc__ = _gated_docstring(
     >>> clf = LSTMClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
     ...                      max_iter=50, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
-    True""",
-    CLASSES_ATTRIBUTE,
-)
+    True
+    """
+
+    _cell = LSTM
+
+
+@format_docstring
+class GRURegressor(BaseRecurrentRegressor):
+    """Gated recurrent unit (GRU) network for regression.
+
+    ``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)``,
+    ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``,
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
+    ``h' = (1 - z) * n + z * h`` (``torch.nn.GRU``; gate rows r, z, n), in one or more
+    stacked layers, then a linear read-out trained on 0.5 x mean squared error.
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {training_parameters}
+
+    Attributes
+    ----------
+    {common_attributes}
+
+    See Also
+    --------
+    GRUClassifier : The same network for classification.
+    LSTMRegressor, RNNRegressor : Other cells.
+
+    References
+    ----------
+    Cho, K. et al. (2014). Learning phrase representations using RNN
+    encoder-decoder for statistical machine translation. EMNLP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import GRURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = X[:, 0, 0]  # remember the first step
+    >>> model = GRURegressor(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                      max_iter=100, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    """
+
+    _cell = GRU
+
+
+@format_docstring
+class GRUClassifier(BaseRecurrentClassifier):
+    """Gated recurrent unit (GRU) network for classification.
+
+    ``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)``,
+    ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``,
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
+    ``h' = (1 - z) * n + z * h`` (``torch.nn.GRU``; gate rows r, z, n), in one or more
+    stacked layers, then a softmax (one logistic unit for two classes) or hinge
+    read-out.
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {classifier_loss}
+    {training_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {common_attributes}
+
+    See Also
+    --------
+    GRURegressor : The same network for regression.
+    LSTMClassifier, RNNClassifier : Other cells.
+
+    References
+    ----------
+    Cho, K. et al. (2014). Learning phrase representations using RNN
+    encoder-decoder for statistical machine translation. EMNLP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import GRUClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 10, 1))
+    >>> y = np.where(X[:, 0, 0] > 0, "up", "down")  # the first step's sign
+    >>> clf = GRUClassifier(hidden_layer_sizes=16, learning_rate_init=0.01,
+    ...                     max_iter=50, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _cell = GRU

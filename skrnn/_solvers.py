@@ -1,26 +1,108 @@
-"""Parameter updates: SGD with momentum, Adam, gradient clipping, and the
-simplex direction.
+"""Solvers: SGD with momentum, Adam, the simplex direction; gradient clipping.
 
-Each update works in place on a list of parameter arrays, with its state in a
-plain dict of NumPy arrays and numbers, so that a fitted estimator holds no
-object that skops would not trust. The rules are those of scikit-learn's
+A solver is a small object in ``SOLVERS`` that makes its state, may change
+the descent direction (from each step's share of the gradient, which the
+training loop computes when ``needs_step_shares`` is set) and updates the
+parameters in place. The training loop never names a solver: adding one
+touches this module only. The state is a plain dict of NumPy arrays, numbers
+and its kind's name, so that a fitted estimator holds no object that skops
+would not trust. The rules are those of scikit-learn's
 ``_stochastic_optimizers`` (and so of ``MLPRegressor``).
 """
 
 import numpy as np
 
 
-def state_kind(solver):
-    """'adam' or 'sgd': the state a solver keeps ('simplex' updates as 'sgd')."""
-    return "adam" if solver == "adam" else "sgd"
+class Solver:
+    """The interface of a solver: state, direction, update.
+
+    Attributes
+    ----------
+    state_kind : str
+        Name of the state's layout; a refit keeps the state of a solver of the
+        same kind ('simplex' updates as 'sgd').
+    needs_step_shares : bool
+        Whether :meth:`direction` reads each step's share of the gradients.
+    """
+
+    state_kind = ""
+    needs_step_shares = False
+
+    def init_state(self, params):
+        """Fresh state for ``params``."""
+        raise NotImplementedError
+
+    def direction(self, grads, step_grads, estimator, rng):
+        """Change ``grads`` in place into the descent direction (default: keep them)."""
+
+    def update(self, params, grads, state, estimator):
+        """One step of ``params`` in place along ``grads``, reading the
+        estimator's hyper-parameters."""
+        raise NotImplementedError
 
 
-def init_state(solver, params):
-    """Fresh solver state for ``params``."""
-    zeros = [np.zeros_like(p) for p in params]
-    if state_kind(solver) == "adam":
-        return {"t": 0, "ms": zeros, "vs": [np.zeros_like(p) for p in params]}
-    return {"velocities": zeros}
+class SGD(Solver):
+    """SGD with (Nesterov) momentum: ``momentum``, ``nesterovs_momentum``."""
+
+    state_kind = "sgd"
+
+    def init_state(self, params):
+        """Fresh state for ``params``: one velocity per array."""
+        return {
+            "kind": self.state_kind,
+            "velocities": [np.zeros_like(p) for p in params],
+        }
+
+    def update(self, params, grads, state, estimator):
+        """One step of ``params`` in place along ``grads``."""
+        sgd_update(
+            params,
+            grads,
+            state,
+            estimator.learning_rate_init,
+            estimator.momentum,
+            estimator.nesterovs_momentum,
+        )
+
+
+class Simplex(SGD):
+    """'sgd' along Galvan's simplex direction (``simplex_threshold``)."""
+
+    needs_step_shares = True
+
+    def direction(self, grads, step_grads, estimator, rng):
+        """Replace the recurrent gradients by the simplex direction in place."""
+        simplex_direction(grads, step_grads, estimator.simplex_threshold, rng)
+
+
+class Adam(Solver):
+    """Adam: ``beta_1``, ``beta_2``, ``epsilon``."""
+
+    state_kind = "adam"
+
+    def init_state(self, params):
+        """Fresh state for ``params``: the step count and both moments."""
+        return {
+            "kind": self.state_kind,
+            "t": 0,
+            "ms": [np.zeros_like(p) for p in params],
+            "vs": [np.zeros_like(p) for p in params],
+        }
+
+    def update(self, params, grads, state, estimator):
+        """One step of ``params`` in place along ``grads``."""
+        adam_update(
+            params,
+            grads,
+            state,
+            estimator.learning_rate_init,
+            estimator.beta_1,
+            estimator.beta_2,
+            estimator.epsilon,
+        )
+
+
+SOLVERS = {"sgd": SGD(), "adam": Adam(), "simplex": Simplex()}
 
 
 def global_norm(grads):

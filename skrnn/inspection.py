@@ -1,11 +1,11 @@
 """Diagnostics of fitted recurrent estimators."""
 
 import numpy as np
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _solvers
-from ._base import BaseRecurrent, _blas_single_threaded
+from ._base import BaseRecurrent
+from ._threads import blas_single_threaded, effective_n_threads
 
 
 def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states"):
@@ -47,8 +47,10 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states")
     """
     if not isinstance(estimator, BaseRecurrent):
         raise TypeError(
-            "temporal_gradient_norms needs a gradient-trained skrnn estimator "
-            f"(RNN, LSTM or GRU), got {type(estimator).__name__}."
+            "temporal_gradient_norms supports the gradient-trained estimators "
+            "(RNNRegressor, RNNClassifier, LSTMRegressor, LSTMClassifier, "
+            f"GRURegressor, GRUClassifier), not {type(estimator).__name__}, "
+            "which has no gradient through time."
         )
     if of not in ("states", "weights"):
         raise ValueError(f"of must be 'states' or 'weights', got {of!r}.")
@@ -57,10 +59,17 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states")
     Y = estimator._encode_targets(y, lengths, X.shape[1], False, None)
     sw = _check_sample_weight(sample_weight, X)
     norms, shares = [], []
-    n_threads = _openmp_effective_n_threads(estimator.n_jobs)
-    with _blas_single_threaded():
+    n_threads = effective_n_threads(estimator.n_jobs)
+    with blas_single_threaded():
         estimator._loss_grad(
-            X, lengths, Y, sw, n_threads, step_norms=norms, step_grads=shares
+            X,
+            lengths,
+            Y,
+            sw,
+            n_threads,
+            loss=estimator._task_spec().loss,
+            step_norms=norms,
+            step_grads=shares,
         )
     if of == "states":
         return np.array(norms)

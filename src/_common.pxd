@@ -3,7 +3,7 @@
 from cython cimport floating
 from libc.math cimport exp, expf, tanh, tanhf
 
-# Activation codes, the same numbers as skrnn._base.ACTIVATIONS.
+# Activation codes; Python reads them from skrnn._elman.ACTIVATIONS.
 cdef enum:
     IDENTITY = 0
     TANH = 1

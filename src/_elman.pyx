@@ -16,7 +16,13 @@ from cython.parallel cimport prange
 import numpy as np
 
 from _blas cimport gemm
-from _common cimport activate_array, activation_derivative, floating, n_active
+from _common cimport (
+    IDENTITY, LOGISTIC, RELU, TANH, activate_array, activation_derivative, floating,
+    n_active,
+)
+
+# The activation codes every kernel takes (the enum in _common.pxd).
+ACTIVATIONS = {"identity": IDENTITY, "tanh": TANH, "logistic": LOGISTIC, "relu": RELU}
 
 
 cdef void _forward_chunk(

@@ -11,7 +11,7 @@ MODULES = [
     "skrnn.inspection",
     "skrnn.preprocessing",
     "skrnn.datasets._pbcseq",
-    "skrnn.datasets._tasks",
+    "skrnn.datasets._synthetic",
     "skrnn.plotting",
     "skrnn._echo_state",
     "skrnn._em_recurrent",

@@ -2,7 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import ragged_problem
+from helpers import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state

@@ -60,7 +60,6 @@ def test_e_step_matches_numpy_reference(dtype):
     W = rng.uniform(-2, 2, (5, 2 + 5 + 1)).astype(dtype)
     V = rng.normal(0, 0.5, (1, 5)).astype(dtype)
     c = np.array([0.1], dtype=dtype)
-    est._encoded_n_outputs = 1
     data = est._prepare(X, lengths, Y[:, :, None].astype(dtype), np.ones(40))
     Xc, Zt = est._e_step(data, W, V, c, n_threads=2)
     got = from_chunks(Zt, data[2], 40)

@@ -7,7 +7,7 @@ padded batches, stacked layers, both output modes and every task.
 import numpy as np
 import pytest
 import reference as ref
-from conftest import ragged_problem
+from helpers import ragged_problem
 from numpy.testing import assert_allclose
 from scipy.special import log_softmax
 
@@ -36,13 +36,20 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
         common["activation"] = activation
     if task == "regression":
         est = getattr(skrnn, prefix + "Regressor")(**common)
-        est._encoded_n_outputs = 2
+        n_outputs = 2
     else:
         est = getattr(skrnn, prefix + "Classifier")(
             loss="hinge" if task == "hinge" else "log_loss", **common
         )
         est.classes_ = np.arange(2 if task in ("binary", "hinge") else n_classes)
-    est._initialize(n_features, est._n_outputs(), np.float64, np.random.RandomState(1))
+        n_outputs = 1 if est.classes_.shape[0] == 2 else n_classes
+    est._initialize(
+        n_features,
+        n_outputs,
+        np.float64,
+        np.random.RandomState(1),
+        logistic_output=est._task_spec().logistic_output,
+    )
     if activation == "relu":
         # away from the kink, so that finite differences are smooth
         for layer in est.coefs_:
@@ -53,7 +60,7 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
 def _targets(task, est, lengths, n_steps, return_sequences, rng):
     n = lengths.shape[0]
     T = n_steps if return_sequences else 1
-    n_out = est._n_outputs()
+    n_out = est.output_coef_.shape[0]
     if task == "regression":
         Y = rng.normal(size=(n, T, n_out))
     else:
@@ -96,16 +103,16 @@ def test_gradient_matches_finite_differences(
     est = _model(task, activation, layers, return_sequences, X.shape[2])
     Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
     sw = rng.uniform(0.5, 2.0, size=X.shape[0])
-    loss, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    loss, grads = est._loss_grad(X, lengths, Y, sw, 2, loss=est._task_spec().loss)
     eps = 1e-6
     for p, g in zip(est._params(), grads, strict=False):
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + eps
-            up = est._loss_grad(X, lengths, Y, sw, 1)[0]
+            up = est._loss_grad(X, lengths, Y, sw, 1, loss=est._task_spec().loss)[0]
             p[idx] = old - eps
-            down = est._loss_grad(X, lengths, Y, sw, 1)[0]
+            down = est._loss_grad(X, lengths, Y, sw, 1, loss=est._task_spec().loss)[0]
             p[idx] = old
             num[idx] = (up - down) / (2 * eps)
         err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
@@ -157,7 +164,7 @@ def test_loss_matches_numpy_reference(task, activation, layers, return_sequences
     est = _model(task, activation, layers, return_sequences, X.shape[2])
     Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
     sw = rng.uniform(0.5, 2.0, size=X.shape[0])
-    loss, _ = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    loss, _ = est._loss_grad(X, lengths, Y, sw, 2, loss=est._task_spec().loss)
     expected = _reference_loss(est, X, lengths, Y, sw, task, return_sequences)
     assert_allclose(loss, expected, rtol=1e-10)
 
@@ -172,7 +179,7 @@ def test_padded_batch_gradient_is_the_weighted_sum_of_single_sequences():
     Y = _targets("regression", est, lengths, X.shape[1], True, rng)
     Y[2, 0] = Y[3, 0]  # every real step has a target: equal weights per entry
     sw = np.ones(X.shape[0])
-    _, grads = est._loss_grad(X, lengths, Y, sw, n_threads=2)
+    _, grads = est._loss_grad(X, lengths, Y, sw, 2, loss=est._task_spec().loss)
     expected = [np.zeros_like(g) for g in grads]
     for i, n in enumerate(lengths):
         _, single = est._loss_grad(
@@ -180,7 +187,8 @@ def test_padded_batch_gradient_is_the_weighted_sum_of_single_sequences():
             lengths[i : i + 1],
             Y[i : i + 1, :n],
             sw[i : i + 1],
-            n_threads=1,
+            1,
+            loss=est._task_spec().loss,
         )
         for e, g in zip(expected, single, strict=False):
             e += g * n / lengths.sum()

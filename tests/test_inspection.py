@@ -5,7 +5,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import EchoStateRegressor, EMRecurrentRegressor, RNNClassifier, RNNRegressor
 from skrnn.inspection import temporal_gradient_norms
 
 
@@ -57,6 +57,20 @@ def test_norms_for_classifiers_and_wrong_estimators():
     assert temporal_gradient_norms(clf, X, y).shape == (1, 5)
     with pytest.raises(TypeError, match="gradient-trained"):
         temporal_gradient_norms(Ridge().fit(X[:, 0], y), X, y)
+
+
+@pytest.mark.parametrize(
+    "model", [EMRecurrentRegressor(3, max_iter=2), EchoStateRegressor(10)]
+)
+def test_norms_of_models_without_gradients_say_which_are_supported(model):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 5, 1))
+    y = X[:, 0, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    with pytest.raises(TypeError, match="supports .*RNNRegressor.*GRUClassifier"):
+        temporal_gradient_norms(model, X, y)
 
 
 def test_weight_shares_vanish_towards_the_first_steps_too():

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import ragged_problem
+from helpers import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
@@ -272,8 +272,7 @@ def test_verbose_prints_one_line_per_epoch(rng, capsys):
 def test_spectral_radius_initialisation(rng):
     X, _, y = _sum_task(rng)
     est = RNNRegressor(hidden_layer_sizes=6, spectral_radius=0.7)
-    est._encoded_n_outputs = 1
-    est._initialize(2, 1, np.float64, np.random.RandomState(0))
+    est._initialize(2, 1, np.float64, np.random.RandomState(0), logistic_output=False)
     radius = np.max(np.abs(np.linalg.eigvals(est.coefs_[0]["weight_hh"])))
     assert_allclose(radius, 0.7)
 
@@ -355,7 +354,7 @@ def test_skops_round_trip_trusts_only_skrnn_types(Est, rng):
 
 def test_lstm_forget_gate_bias_starts_at_one():
     est = LSTMRegressor(hidden_layer_sizes=5)
-    est._initialize(2, 1, np.float64, np.random.RandomState(0))
+    est._initialize(2, 1, np.float64, np.random.RandomState(0), logistic_output=False)
     layer = est.coefs_[0]
     assert np.all(layer["bias_ih"][5:10] == 1.0)
     assert np.all(layer["bias_hh"][5:10] == 0.0)

@@ -3,23 +3,23 @@
 import numpy as np
 import pytest
 import reference as ref
-from conftest import ragged_problem
+from helpers import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
 import skrnn
-from skrnn import _solvers
+from skrnn import _loss, _solvers
 
 STEPS = {"RNN": ref.elman_step, "GRU": ref.gru_step, "LSTM": ref.lstm_step}
 INITS = {"RNN": ref.elman_init, "GRU": ref.gru_init, "LSTM": ref.lstm_init}
 NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+LOSS = _loss.squared_error
 
 
 def _model(cell, return_sequences):
     est = getattr(skrnn, cell + "Regressor")(
         hidden_layer_sizes=(3, 2), alpha=0.0, return_sequences=return_sequences
     )
-    est._encoded_n_outputs = 2
-    est._initialize(2, 2, np.float64, np.random.RandomState(0))
+    est._initialize(2, 2, np.float64, np.random.RandomState(0), logistic_output=False)
     return est
 
 
@@ -65,11 +65,11 @@ def test_step_shares_match_finite_differences(cell, return_sequences):
     X, lengths, Y, sw = _problem(return_sequences)
     est = _model(cell, return_sequences)
     shares = []
-    _, grads = est._loss_grad(X, lengths, Y, sw, 2, step_grads=shares)
+    _, grads = est._loss_grad(X, lengths, Y, sw, 2, loss=LOSS, step_grads=shares)
     assert len(shares) == 4 * len(est.coefs_)
     assert_allclose(
         _reference_loss(est, cell, X, lengths, Y, sw),
-        est._loss_grad(X, lengths, Y, sw, 1)[0],
+        est._loss_grad(X, lengths, Y, sw, 1, loss=LOSS)[0],
         rtol=1e-12,
     )
     eps = 1e-6

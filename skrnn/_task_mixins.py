@@ -1,22 +1,23 @@
-"""Regression and classification on top of :class:`~skrnn._base.BaseRecurrent`.
+"""The tasks: regression and classification mixins over any sequence model.
 
 The task decides the read-out (identity, one logistic unit, softmax or a hinge
 decision value), how ``y`` is encoded into float targets (NaN where a step has
-no target) and how predictions are decoded.
+no target) and how predictions are decoded. It calls the model only through
+:class:`~skrnn._contract.SequenceModel` and hands it a
+:class:`~skrnn._contract.TaskSpec`.
 """
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from . import _loss
-from ._base import BaseRecurrent
-from ._data import pad_sequences, validate_targets
+from ._contract import TaskSpec
+from ._data import pad_sequences, validate_sequences, validate_targets
 
 
 def _fit_docstring(task_y):
@@ -40,7 +41,31 @@ def _fit_docstring(task_y):
         """
 
 
-class RecurrentRegressorMixin(RegressorMixin):
+def _no_stratification(Y):
+    return None
+
+
+class _TaskMixin:
+    """The fit that both tasks share: validate, encode, hand to the model."""
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        reset = self._resets(incremental)
+        X, lengths = validate_sequences(self, X, reset=reset)
+        Y = self._encode_targets(y, lengths, X.shape[1], reset, classes)
+        sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        return self._fit_encoded(
+            X, lengths, Y, sample_weight, self._task_spec(), incremental=incremental
+        )
+
+
+class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
     """Regression: identity read-out, 0.5 x mean squared error."""
 
     def _encode_targets(self, y, lengths, n_steps, first_call, classes):
@@ -52,14 +77,16 @@ class RecurrentRegressorMixin(RegressorMixin):
                 f"y has {Y.shape[2]} outputs but the model was fitted with "
                 f"{self.n_outputs_}."
             )
-        self._encoded_n_outputs = Y.shape[2]
         return Y
 
-    def _n_outputs(self):
-        return self._encoded_n_outputs
-
-    def _loss_function(self):
-        return _loss.squared_error
+    def _task_spec(self):
+        return TaskSpec(
+            loss=_loss.squared_error,
+            logistic_output=False,
+            classification=False,
+            stratify=_no_stratification,
+            score=self._score_encoded,
+        )
 
     def _score_encoded(self, X, lengths, Y, sw):
         pred = self._raw_outputs(X, lengths)
@@ -128,16 +155,18 @@ class RecurrentRegressorMixin(RegressorMixin):
         return tags
 
 
-class RecurrentClassifierMixin(ClassifierMixin):
+def _class_labels(Y):
+    """The class of each sequence from its encoded target ``(n, 1, n_out)``."""
+    return Y[:, 0, :].argmax(axis=1) if Y.shape[2] > 1 else Y[:, 0, 0]
+
+
+class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
     """Classification: softmax, one logistic unit, or a hinge decision value.
 
     With ``return_sequences=True``, :meth:`predict` returns a float array with
     NaN at padded steps when the classes are numbers, and an object array with
     None at padded steps otherwise.
     """
-
-    def _logistic_output(self):
-        return self.loss == "log_loss"
 
     def _labels_at_real_steps(self, y, lengths, n_steps):
         if not self.return_sequences:
@@ -208,22 +237,23 @@ class RecurrentClassifierMixin(ClassifierMixin):
         Y[real] = enc
         return Y
 
-    def _n_outputs(self):
-        return 1 if self.classes_.shape[0] == 2 else self.classes_.shape[0]
-
-    def _loss_function(self):
-        if self.loss == "hinge":
-            return _loss.hinge
-        return (
-            _loss.binary_log_loss
-            if self._n_outputs() == 1
-            else _loss.multiclass_log_loss
+    def _task_spec(self):
+        # the `loss` parameter, where the model has one (the echo state
+        # classifier fits a ridge to the class indicators and has none)
+        loss_name = getattr(self, "loss", None)
+        if loss_name == "hinge":
+            loss = _loss.hinge
+        elif self.classes_.shape[0] == 2:
+            loss = _loss.binary_log_loss
+        else:
+            loss = _loss.multiclass_log_loss
+        return TaskSpec(
+            loss=loss,
+            logistic_output=loss_name == "log_loss",
+            classification=True,
+            stratify=_no_stratification if self.return_sequences else _class_labels,
+            score=self._score_encoded,
         )
-
-    def _stratify(self, Y):
-        if self.return_sequences:
-            return None
-        return Y[:, 0, :].argmax(axis=1) if Y.shape[2] > 1 else Y[:, 0, 0]
 
     @staticmethod
     def _class_index(Z):
@@ -355,103 +385,3 @@ class RecurrentClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
-
-
-class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
-    """The gradient-trained classifiers' parameters: the common ones and ``loss``."""
-
-    _parameter_constraints: dict = {
-        **BaseRecurrent._parameter_constraints,
-        "loss": [StrOptions({"log_loss", "hinge"})],
-    }
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(32,),
-        *,
-        loss="log_loss",
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate_init=1e-3,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        clip_norm=None,
-        simplex_threshold=1.0,
-        spectral_radius=None,
-        bptt_steps=None,
-        return_sequences=False,
-        n_jobs=None,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            clip_norm=clip_norm,
-            simplex_threshold=simplex_threshold,
-            spectral_radius=spectral_radius,
-            bptt_steps=bptt_steps,
-            return_sequences=return_sequences,
-            n_jobs=n_jobs,
-        )
-        self.loss = loss
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
-
-        Parameters
-        ----------
-        X, y, sample_weight : as in :meth:`fit`
-        classes : array-like of shape (n_classes,), default=None
-            Every class, required on the first call.
-
-        Returns
-        -------
-        self : object
-        """
-        if not hasattr(self, "classes_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
-
-class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
-    """The gradient-trained regressors' parameters: the common ones."""
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
-
-        Returns
-        -------
-        self : object
-        """
-        return self._fit(X, y, sample_weight, incremental=True)

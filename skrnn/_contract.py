@@ -1,0 +1,82 @@
+"""The contract between the task mixins and the models.
+
+Every estimator is a task (regression or classification, in
+:mod:`skrnn._task_mixins`) on a model (the gradient-trained networks of
+:mod:`skrnn._base`, EM's network, the echo state network). The calls go one
+way: the task validates and encodes the data and calls the model through the
+abstract methods of :class:`SequenceModel`; a model never calls a task's
+methods, and learns what it needs of the task from a :class:`TaskSpec`.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a model needs to know of its task to fit.
+
+    Attributes
+    ----------
+    loss : callable
+        ``loss(Z, Y, w) -> (value, dZ)`` on the read-out's outputs of the
+        entries with a target (see :mod:`skrnn._loss`).
+    logistic_output : bool
+        The read-out feeds a logistic or softmax (initialised as such).
+    classification : bool
+        The encoded targets are class indicators (0/1).
+    stratify : callable
+        ``stratify(Y)``: labels to stratify a validation split by, or None.
+    score : callable
+        ``score(X, lengths, Y, sample_weight)``: the task's score of the
+        model on encoded targets (R^2 or accuracy), for early stopping.
+    """
+
+    loss: Callable
+    logistic_output: bool
+    classification: bool
+    stratify: Callable
+    score: Callable
+
+
+class SequenceModel(ABC):
+    """The model side of the contract: what the task mixins call."""
+
+    @abstractmethod
+    def _resets(self, incremental: bool) -> bool:
+        """Whether a fit starts afresh: new encodings, new weights."""
+
+    @abstractmethod
+    def _fit_encoded(
+        self,
+        X: np.ndarray,
+        lengths: np.ndarray,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        task: TaskSpec,
+        *,
+        incremental: bool,
+    ):
+        """Fit on validated sequences and encoded targets; returns self.
+
+        ``X`` is ``(n, T, F)`` NaN-padded with ``lengths``; ``Y`` is
+        ``(n, 1, n_outputs)`` for sequence-to-one and ``(n, T, n_outputs)``
+        per step (NaN where a step has no target).
+        """
+
+    @abstractmethod
+    def _validate_for_predict(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Check that the model is fitted and ``X`` fits it: ``(X, lengths)``."""
+
+    @abstractmethod
+    def _raw_outputs(self, X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Read-out values in batch order: ``(n, n_outputs)``, or per step
+        ``(n, T, n_outputs)`` with NaN at padded steps."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
