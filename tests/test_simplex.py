@@ -7,7 +7,7 @@ from helpers import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
 import skrnn
-from skrnn import _loss, _solvers
+from skrnn import _loss
 
 STEPS = {"RNN": ref.elman_step, "GRU": ref.gru_step, "LSTM": ref.lstm_step}
 INITS = {"RNN": ref.elman_init, "GRU": ref.gru_init, "LSTM": ref.lstm_init}
@@ -91,42 +91,6 @@ def test_step_shares_match_finite_differences(cell, return_sequences):
                 )
                 num[idx] = (up - down) / (2 * eps)
             assert_allclose(share[t], num, rtol=1e-5, atol=1e-9)
-
-
-def test_simplex_direction_keeps_the_norm_and_mixes_every_step():
-    rng = np.random.default_rng(1)
-    shares = [rng.normal(size=(5, 3, 2)) * 1e-3, rng.normal(size=(5, 3)) * 1e-3]
-    shares[0][4] *= 1e-6  # a vanishing step
-    shares[1][4] *= 1e-6
-    loss_part = [s.sum(axis=0) for s in shares]
-    l2 = [np.full((3, 2), 0.5), np.zeros(3)]
-    grads = [p + q for p, q in zip(loss_part, l2, strict=True)]
-    assert _solvers.simplex_direction(grads, shares, 1.0, np.random.RandomState(0))
-    direction = [g - q for g, q in zip(grads, l2, strict=True)]
-    assert_allclose(_solvers.global_norm(direction), _solvers.global_norm(loss_part))
-    # the direction is a positive mix of the normalised shares: solve for it
-    basis = np.stack(
-        [np.concatenate([s[t].ravel() for s in shares]) for t in range(5)], axis=1
-    )
-    basis /= np.linalg.norm(basis, axis=0)
-    mix = np.linalg.lstsq(basis, np.concatenate([d.ravel() for d in direction]))[0]
-    assert np.all(mix > 0)
-    # the vanishing step weighs as much as the others, not 1e-6 of them
-    assert mix[4] > 1e-3 * mix.max()
-
-
-def test_simplex_direction_above_the_threshold_or_one_step_is_the_gradient():
-    rng = np.random.default_rng(2)
-    shares = [rng.normal(size=(4, 3))]
-    grads = [shares[0].sum(axis=0)]
-    before = grads[0].copy()
-    norm = _solvers.global_norm(grads)
-    assert not _solvers.simplex_direction(grads, shares, 0.5 * norm, None)
-    assert_array_equal(grads[0], before)
-    one = [shares[0][:1]]
-    grads = [one[0][0].copy()]
-    assert _solvers.simplex_direction(grads, one, np.inf, np.random.RandomState(0))
-    assert_allclose(grads[0], one[0][0])
 
 
 @pytest.mark.parametrize("cell", ["RNN", "GRU"])
