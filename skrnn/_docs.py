@@ -118,7 +118,7 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         Input weights and the input bias are +-input_scaling with random signs
         (as reservoirpy draws them).
     leak_rate : float in (0, 1], default=1.0
-        a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
+        The a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
     alpha : float, default=1e-6
         Ridge penalty of the read-out (on the mean-weighted scale: the penalty
         on the sum of squared errors is ``alpha``).

@@ -91,6 +91,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     return_sequences : bool, default=False
         Per-step targets (the paper's setting) or one per sequence.
     random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and read-out of each initialisation.
     n_jobs : int or None, default=None
         OpenMP threads over sequences; results are identical for any value.
     verbose : bool, default=False

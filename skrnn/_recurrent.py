@@ -94,13 +94,19 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
 
         Parameters
         ----------
-        X, y, sample_weight : as in :meth:`fit`
+        X : array-like, as in :meth:`fit`
+            Sequences.
+        y : array-like, as in :meth:`fit`
+            Labels.
         classes : array-like of shape (n_classes,), default=None
             Every class, required on the first call.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss.
 
         Returns
         -------
         self : object
+            The updated estimator.
         """
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -114,9 +120,19 @@ class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
 
+        Parameters
+        ----------
+        X : array-like, as in :meth:`fit`
+            Sequences.
+        y : array-like, as in :meth:`fit`
+            Targets.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss.
+
         Returns
         -------
         self : object
+            The updated estimator.
         """
         return self._fit(X, y, sample_weight, incremental=True)
 

@@ -133,12 +133,16 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences.
         y : array-like, as in :meth:`fit`
+            True targets (labels).
         sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence.
 
         Returns
         -------
         score : float
+            The score of the predictions.
         """
         if not self.return_sequences:
             return super().score(X, y, sample_weight=sample_weight)
@@ -289,6 +293,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences; their padded length may differ from the one seen in fit.
 
         Returns
         -------
@@ -308,6 +313,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences; their padded length may differ from the one seen in fit.
 
         Returns
         -------
@@ -324,7 +330,19 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
 
     @available_if(lambda self: getattr(self, "loss", None) == "log_loss")
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like, as in :meth:`fit`
+            Sequences; their padded length may differ from the one seen in fit.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_sequences, n_classes)
+            The logarithms of the class probabilities; per step
+            ``(n_sequences, n_steps, n_classes)``.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -334,6 +352,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences; their padded length may differ from the one seen in fit.
 
         Returns
         -------
@@ -361,12 +380,16 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences.
         y : array-like, as in :meth:`fit`
+            True targets (labels).
         sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence.
 
         Returns
         -------
         score : float
+            The score of the predictions.
         """
         if not self.return_sequences:
             return super().score(X, y, sample_weight=sample_weight)

@@ -7,6 +7,8 @@ from . import _solvers
 from ._base import BaseRecurrent
 from ._threads import blas_single_threaded, effective_n_threads
 
+__all__ = ["temporal_gradient_norms"]
+
 
 def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states"):
     """Norm of the loss gradient at each time step.
@@ -19,9 +21,13 @@ def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states")
     Parameters
     ----------
     estimator : fitted RNN/LSTM/GRU regressor or classifier
+        The model whose gradients are read.
     X : array-like, as in the estimator's ``fit``
+        Sequences.
     y : array-like, as in the estimator's ``fit``
+        Their targets.
     sample_weight : array-like of shape (n_sequences,), default=None
+        Weight of each sequence in the loss.
     of : {'states', 'weights'}, default='states'
         'states': dLoss/dh_t, the gradient reaching h_t from the read-out and
         from step t + 1 (truncated BPTT cuts the latter), over all sequences

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+__all__ = ["LossCurveDisplay", "TemporalGradientDisplay"]
+
 
 def _pyplot():
     try:
@@ -24,6 +26,7 @@ class LossCurveDisplay:
     validation_scores : array-like of shape (n_epochs,) or None
         ``validation_scores_``, plotted on a second axis.
     estimator_name : str, default=None
+        Name of the estimator, for the legend.
 
     Attributes
     ----------
@@ -55,12 +58,14 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimator : fitted skrnn estimator with ``loss_curve_``
+            The estimator whose curves are drawn.
         ax : matplotlib Axes, default=None
             Axes to plot on; a new figure when None.
 
         Returns
         -------
         display : LossCurveDisplay
+            The display, with its figure drawn.
         """
         check_is_fitted(estimator, "loss_curve_")
         display = cls(
@@ -76,10 +81,12 @@ class LossCurveDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
+            Axes to plot on; a new figure when None.
 
         Returns
         -------
         display : LossCurveDisplay
+            The display, with its figure drawn.
         """
         plt = _pyplot()
         if ax is None:
@@ -114,6 +121,7 @@ class TemporalGradientDisplay:
     norms : ndarray of shape (n_layers, n_steps)
         From :func:`skrnn.inspection.temporal_gradient_norms`.
     estimator_name : str, default=None
+        Name of the estimator, for the title.
     of : {'states', 'weights'}, default='states'
         What the norms are of (the y-axis label).
 
@@ -146,14 +154,18 @@ class TemporalGradientDisplay:
         Parameters
         ----------
         estimator : fitted RNN/LSTM/GRU regressor or classifier
+            The model whose gradients are read.
         X, y : array-like, as in the estimator's ``fit``
+            Sequences and their targets.
         of : {'states', 'weights'}, default='states'
             See :func:`skrnn.inspection.temporal_gradient_norms`.
         ax : matplotlib Axes, default=None
+            Axes to plot on; a new figure when None.
 
         Returns
         -------
         display : TemporalGradientDisplay
+            The display, with its figure drawn.
         """
         from .inspection import temporal_gradient_norms
 
@@ -166,10 +178,12 @@ class TemporalGradientDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
+            Axes to plot on; a new figure when None.
 
         Returns
         -------
         display : TemporalGradientDisplay
+            The display, with its figure drawn.
         """
         plt = _pyplot()
         if ax is None:

@@ -8,7 +8,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_not_empty, validate_sequences
 
-TARGET_AT = ("last", "first", "per_step")
+__all__ = ["TimestepTransformer", "to_sequences"]
+
+_TARGET_AT = ("last", "first", "per_step")
 
 
 def _as_pandas(df):
@@ -83,6 +85,8 @@ def to_sequences(
         Rows ordered by ``time`` within each group, NaN after each group's
         last row; ``n_steps`` is the longest group.
     y : ndarray of shape (n_groups,) or (n_groups, n_steps), or None
+        The target of each group (per step with ``target_at='per_step'``), or
+        None without ``target``.
     groups : ndarray of shape (n_groups,)
         The group of each sequence, sorted.
 
@@ -121,7 +125,7 @@ def to_sequences(
         _check_columns(df, features)
     if not (callable(target_at) or isinstance(target_at, str)):
         raise ValueError(
-            f"target_at must be one of {TARGET_AT}, an aggregate name or "
+            f"target_at must be one of {_TARGET_AT}, an aggregate name or "
             f"a callable, got {target_at!r}."
         )
     duplicated = df.duplicated(subset=[group, time])
@@ -240,6 +244,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The fitted transformer.
         """
         X, lengths = validate_sequences(self, X, reset=True, check_nan=False)
         rows = self._real_steps(X, lengths)
@@ -257,10 +262,12 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like, as in :meth:`fit`
+            Sequences with the features seen in fit.
 
         Returns
         -------
         Xt : ndarray of shape (n_sequences, n_steps, n_features_out)
+            The transformed steps, NaN at padded steps.
         """
         check_is_fitted(self)
         X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
@@ -279,10 +286,13 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         input_features : array-like of str, default=None
+            Input feature names; None uses ``feature_names_in_`` (or
+            ``x0, x1, ...``).
 
         Returns
         -------
         names : ndarray of str
+            The names of the transformed features.
         """
         check_is_fitted(self)
         if input_features is None and hasattr(self, "feature_names_in_"):

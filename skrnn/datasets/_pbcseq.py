@@ -56,6 +56,7 @@ def load_pbcseq(*, return_X_y=False):
     Returns
     -------
     data : pandas.DataFrame of shape (1945, 20), or tuple (X, y)
+        The long table, or ``(X, y)`` with ``return_X_y=True``.
 
     References
     ----------

@@ -27,14 +27,18 @@ def make_addition(n_sequences, n_steps, random_state=None):
     Parameters
     ----------
     n_sequences : int
+        Sequences to draw.
     n_steps : int
-        At least 10.
+        Length of every sequence, at least 10.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw.
 
     Returns
     -------
     X : ndarray of shape (n_sequences, n_steps, 2)
+        The values and the markers.
     y : ndarray of shape (n_sequences,)
+        The sum of each sequence's two marked values.
 
     References
     ----------
@@ -88,14 +92,18 @@ def make_temporal_order(n_sequences, n_steps, random_state=None):
     Parameters
     ----------
     n_sequences : int
+        Sequences to draw.
     n_steps : int
-        At least 10.
+        Length of every sequence, at least 10.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw.
 
     Returns
     -------
     X : ndarray of shape (n_sequences, n_steps, 6)
+        The one-hot symbols.
     y : ndarray of shape (n_sequences,), str
+        The class of each sequence: 'XX', 'XY', 'YX' or 'YY'.
 
     References
     ----------
@@ -146,6 +154,7 @@ def make_mackey_glass(n_steps, tau=17, random_state=None):
     Parameters
     ----------
     n_steps : int
+        Length of the series.
     tau : int, default=17
         Delay; 17 gives the usual mildly chaotic series.
     random_state : int, RandomState instance or None, default=None
@@ -154,6 +163,7 @@ def make_mackey_glass(n_steps, tau=17, random_state=None):
     Returns
     -------
     series : ndarray of shape (n_steps,)
+        The series, sampled once per time unit.
 
     References
     ----------
