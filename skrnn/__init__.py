@@ -1,5 +1,7 @@
 """Recurrent neural networks as scikit-learn estimators."""
 
+from importlib.metadata import version as _version
+
 from ._echo_state import EchoStateClassifier, EchoStateRegressor
 from ._em_recurrent import EMRecurrentRegressor
 from ._recurrent import (
@@ -22,4 +24,4 @@ __all__ = [
     "RNNClassifier",
     "RNNRegressor",
 ]
-__version__ = "0.1.0"
+__version__ = _version("skrnn")

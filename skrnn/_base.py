@@ -8,6 +8,12 @@ task (regression or classification) calls this model through
 :class:`~skrnn._contract.SequenceModel`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 import warnings
 from numbers import Integral, Real
 
@@ -243,7 +249,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
     def _validate_for_predict(self, X):
         return validate_for_predict(self, X, dtype_of="output_coef_")
 
-    def to_torch(self):
+    def to_torch(self) -> torch.nn.Module:
         """The equivalent ``torch.nn.Module`` (needs PyTorch).
 
         Returns

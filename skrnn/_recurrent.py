@@ -3,6 +3,11 @@
 A cell is its kernel module and one :class:`~skrnn._network.Cell` line here.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from numpy.typing import ArrayLike
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
@@ -11,6 +16,9 @@ from ._base import BaseRecurrent
 from ._docs import format_docstring
 from ._network import ACTIVATIONS, Cell
 from ._task_mixins import RecurrentClassifierMixin, RecurrentRegressorMixin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
 GRU = Cell(
@@ -89,7 +97,13 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         self.loss = loss
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> Self:
         """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
 
         Parameters
@@ -117,7 +131,9 @@ class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
     """The gradient-trained regressors' parameters: the common ones."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Run one epoch of the solver on ``X``, ``y`` (see :meth:`fit`).
 
         Parameters

@@ -7,7 +7,12 @@ no target) and how predictions are decoded. It calls the model only through
 :class:`~skrnn._contract.TaskSpec`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
@@ -18,6 +23,9 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d
 from . import _loss
 from ._contract import TaskSpec
 from ._data import pad_sequences, validate_sequences, validate_targets
+
+if TYPE_CHECKING:
+    from typing import Self
 
 
 def _fit_docstring(task_y):
@@ -98,7 +106,9 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
         return r2_score(Y[entries], pred[entries], sample_weight=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         return self._fit(X, y, sample_weight, incremental=False)
 
     fit.__doc__ = _fit_docstring(
@@ -108,7 +118,7 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             (anything at padded steps; NaN at a real step means no target)."""
     )
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the fitted model.
 
         Parameters
@@ -127,7 +137,9 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
         Z = self._raw_outputs(X, lengths)
         return Z[..., 0] if self.n_outputs_ == 1 else Z
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """R^2 of the prediction over the entries that have a target.
 
         Parameters
@@ -278,7 +290,9 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         return self._fit(X, y, sample_weight, incremental=False)
 
     fit.__doc__ = _fit_docstring(
@@ -287,7 +301,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
             ``return_sequences=True`` (labels at padded steps are ignored)."""
     )
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Raw read-out values.
 
         Parameters
@@ -307,7 +321,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         return Z[..., 0] if Z.shape[-1] == 1 else Z
 
     @available_if(lambda self: getattr(self, "loss", None) == "log_loss")
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -329,7 +343,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         return softmax(Z, axis=-1)
 
     @available_if(lambda self: getattr(self, "loss", None) == "log_loss")
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
 
         Parameters
@@ -346,7 +360,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict class labels.
 
         Parameters
@@ -374,7 +388,9 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
             out[padded] = None
         return out
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Accuracy over the real steps (sequences, with return_sequences=False).
 
         Parameters

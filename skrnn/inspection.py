@@ -1,6 +1,9 @@
 """Diagnostics of fitted recurrent estimators."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _solvers
@@ -10,7 +13,14 @@ from ._threads import blas_single_threaded, effective_n_threads
 __all__ = ["temporal_gradient_norms"]
 
 
-def temporal_gradient_norms(estimator, X, y, sample_weight=None, *, of="states"):
+def temporal_gradient_norms(
+    estimator,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    of: str = "states",
+) -> np.ndarray:
     """Norm of the loss gradient at each time step.
 
     This is the vanishing-gradient picture: how much the loss at the targets

@@ -1,6 +1,9 @@
 """Displays, following scikit-learn's ``Display`` API (matplotlib optional)."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["LossCurveDisplay", "TemporalGradientDisplay"]
@@ -52,7 +55,7 @@ class LossCurveDisplay:
         self.estimator_name = estimator_name
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None):
+    def from_estimator(cls, estimator, *, ax=None) -> LossCurveDisplay:
         """Plot the curves of a fitted estimator.
 
         Parameters
@@ -75,7 +78,7 @@ class LossCurveDisplay:
         )
         return display.plot(ax=ax)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None) -> LossCurveDisplay:
         """Draw the curves.
 
         Parameters
@@ -148,7 +151,9 @@ class TemporalGradientDisplay:
         self.of = of
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, of="states", ax=None):
+    def from_estimator(
+        cls, estimator, X: ArrayLike, y: ArrayLike, *, of: str = "states", ax=None
+    ) -> TemporalGradientDisplay:
         """Compute the norms on ``X``, ``y`` and plot them.
 
         Parameters
@@ -172,7 +177,7 @@ class TemporalGradientDisplay:
         norms = temporal_gradient_norms(estimator, X, y, of=of)
         return cls(norms, type(estimator).__name__, of).plot(ax=ax)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None) -> TemporalGradientDisplay:
         """Draw one line per layer, log scale.
 
         Parameters

@@ -1,12 +1,20 @@
 """From long tables to sequences, and per-step transformers."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_not_empty, validate_sequences
+
+if TYPE_CHECKING:
+    from typing import Self
 
 __all__ = ["TimestepTransformer", "to_sequences"]
 
@@ -51,8 +59,15 @@ def _numeric_column(df, name):
 
 
 def to_sequences(
-    df, group, time, features=None, target=None, *, target_at="last", time_gap=False
-):
+    df,
+    group: str,
+    time: str,
+    features: list[str] | None = None,
+    target: str | None = None,
+    *,
+    target_at: str = "last",
+    time_gap: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Turn a long table (one row per visit) into padded sequences.
 
     Parameters
@@ -230,7 +245,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         self.transformer = transformer
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> Self:
         """Fit the transformer on every real step of ``X``.
 
         Parameters
@@ -256,7 +271,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         check_not_empty(lengths)
         return X[np.arange(X.shape[1])[None, :] < lengths[:, None]]
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Transform every real step; padded steps stay NaN.
 
         Parameters
@@ -280,7 +295,9 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         out[mask] = rows
         return out
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
         """Names of the output features, from the wrapped transformer.
 
         Parameters

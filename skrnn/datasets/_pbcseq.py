@@ -1,5 +1,7 @@
 """The Mayo Clinic primary biliary cirrhosis visits (R survival's ``pbcseq``)."""
 
+from __future__ import annotations
+
 from importlib import resources
 
 import numpy as np
@@ -26,7 +28,7 @@ PBCSEQ_FEATURES = [
 ]
 
 
-def load_pbcseq(*, return_X_y=False):
+def load_pbcseq(*, return_X_y: bool = False):
     """Load the Mayo Clinic PBC sequential data: 312 patients, 1,945 visits.
 
     One row per clinic visit (long format), from the R ``survival`` package's

@@ -1,5 +1,7 @@
 """The classic long-memory tasks (Hochreiter & Schmidhuber 1997; Pascanu et al. 2013)."""
 
+from __future__ import annotations
+
 from numbers import Integral
 
 import numpy as np
@@ -15,7 +17,9 @@ from sklearn.utils._param_validation import Interval, validate_params
     },
     prefer_skip_nested_validation=True,
 )
-def make_addition(n_sequences, n_steps, random_state=None):
+def make_addition(
+    n_sequences: int, n_steps: int, random_state=None
+) -> tuple[np.ndarray, np.ndarray]:
     """The addition problem: sum the two marked values of a long sequence.
 
     Channel 0 holds values drawn uniformly from [0, 1]; channel 1 is a marker,
@@ -80,7 +84,9 @@ TEMPORAL_ORDER_SYMBOLS = ("a", "b", "c", "d", "X", "Y")
     },
     prefer_skip_nested_validation=True,
 )
-def make_temporal_order(n_sequences, n_steps, random_state=None):
+def make_temporal_order(
+    n_sequences: int, n_steps: int, random_state=None
+) -> tuple[np.ndarray, np.ndarray]:
     """The temporal order problem: which relevant symbols came, in which order.
 
     Every step is a one-hot symbol of ``('a', 'b', 'c', 'd', 'X', 'Y')``: the
@@ -144,7 +150,7 @@ def make_temporal_order(n_sequences, n_steps, random_state=None):
     },
     prefer_skip_nested_validation=True,
 )
-def make_mackey_glass(n_steps, tau=17, random_state=None):
+def make_mackey_glass(n_steps: int, tau: int = 17, random_state=None) -> np.ndarray:
     """A Mackey-Glass chaotic time series, sampled at unit time steps.
 
     ``dx/dt = 0.2 x(t - tau) / (1 + x(t - tau)^10) - 0.1 x(t)``, integrated by

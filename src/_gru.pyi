@@ -1,0 +1,42 @@
+"""GRU layer kernel: forward pass and backpropagation through time (typing stub).
+
+Arrays are C-contiguous, all float32 or all float64, in the chunked layout of
+skrnn._layout: (n_chunks, T, S, width).
+"""
+
+import numpy as np
+from numpy.typing import NDArray
+
+Float = NDArray[np.float32] | NDArray[np.float64]
+
+def forward(
+    X: Float,
+    lengths: NDArray[np.int32],
+    W_ih: Float,
+    W_hh: Float,
+    b_ih: Float,
+    b_hh: Float,
+    Hs: Float,
+    cache: Float,
+    activation: int,
+    n_threads: int,
+) -> None: ...
+def backward(
+    X: Float,
+    lengths: NDArray[np.int32],
+    W_ih: Float,
+    W_hh: Float,
+    Hs: Float,
+    cache: Float,
+    dHs: Float,
+    dX: Float,
+    dW_ih: Float,
+    dW_hh: Float,
+    db_ih: Float,
+    db_hh: Float,
+    dA: Float,
+    step_sq_norms: Float,
+    activation: int,
+    bptt_steps: int,
+    n_threads: int,
+) -> None: ...
