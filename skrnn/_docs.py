@@ -93,7 +93,7 @@ COMMON_ATTRIBUTES = """loss_ : float
         Sequences seen by the solver.
     n_features_in_ : int
         Features of one step.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` was a DataFrame.
     n_outputs_ : int
         Outputs of the read-out.
@@ -101,6 +101,6 @@ COMMON_ATTRIBUTES = """loss_ : float
         One dict per recurrent layer with PyTorch's names, shapes and gate
         order: ``weight_ih (G*H, F_in)``, ``weight_hh (G*H, H)``,
         ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
-    output_coef_ : ndarray of shape (n_outputs_, H_last)
-    output_intercept_ : ndarray of shape (n_outputs_,)
+    output_coef_ : ndarray of shape (`n_outputs_`, H_last)
+    output_intercept_ : ndarray of shape (`n_outputs_`,)
         The linear read-out."""

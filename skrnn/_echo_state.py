@@ -334,18 +334,18 @@ _PARAMETERS = """n_reservoir : int, default=100
     n_jobs : int or None, default=None
         OpenMP threads over sequences; results are identical for any value."""
 
-_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, n_features_in_)
+_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, `n_features_in_`)
     input_bias_ : ndarray of shape (n_reservoir,)
     reservoir_weights_ : ndarray of shape (K, n_reservoir)
     reservoir_offsets_ : ndarray of shape (K,), int32
         The recurrent matrix as K cyclic diagonals: ``W[r, (r +
         reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
-    coef_ : ndarray of shape (n_outputs_, n_reservoir)
-    intercept_ : ndarray of shape (n_outputs_,)
+    coef_ : ndarray of shape (`n_outputs_`, n_reservoir)
+    intercept_ : ndarray of shape (`n_outputs_`,)
         The ridge read-out.
     n_outputs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)"""
 
 _REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analysing and training
     recurrent neural networks. GMD Report 148.
