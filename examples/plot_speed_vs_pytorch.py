@@ -54,7 +54,7 @@ for xi, (top, ratio) in enumerate(
     )
 ):
     ax.annotate(
-        f"{ratio:.1f}x",
+        f"{ratio:.2f}x",
         (xi, top),
         xytext=(0, 3),
         textcoords="offset points",
@@ -62,6 +62,7 @@ for xi, (top, ratio) in enumerate(
         fontsize=9,
     )
 ax.set_xticks(x, labels)
+ax.set_ylim(top=1.12 * results["torch_s"].max())
 ax.set_ylabel("seconds per epoch (lower is better)")
 ax.set_title("One Adam epoch, 2048 x 50 steps x 8 features, hidden 32, float64")
 ax.legend()
