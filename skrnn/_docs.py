@@ -97,7 +97,7 @@ COMMON_ATTRIBUTES = """loss_ : float
         Sequences seen by the solver.
     n_features_in_ : int
         Features of one step.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` was a DataFrame.
     n_outputs_ : int
         Outputs of the read-out.
@@ -105,8 +105,8 @@ COMMON_ATTRIBUTES = """loss_ : float
         One dict per recurrent layer with PyTorch's names, shapes and gate
         order: ``weight_ih (G*H, F_in)``, ``weight_hh (G*H, H)``,
         ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
-    output_coef_ : ndarray of shape (n_outputs_, H_last)
-    output_intercept_ : ndarray of shape (n_outputs_,)
+    output_coef_ : ndarray of shape (`n_outputs_`, H_last)
+    output_intercept_ : ndarray of shape (`n_outputs_`,)
         The linear read-out."""
 
 ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
@@ -142,18 +142,18 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
     n_jobs : int or None, default=None
         OpenMP threads over sequences; results are identical for any value."""
 
-ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, n_features_in_)
+ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, `n_features_in_`)
     input_bias_ : ndarray of shape (n_reservoir,)
     reservoir_weights_ : ndarray of shape (K, n_reservoir)
     reservoir_offsets_ : ndarray of shape (K,), int32
         The recurrent matrix as K cyclic diagonals: ``W[r, (r +
         reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
-    coef_ : ndarray of shape (n_outputs_, n_reservoir)
-    intercept_ : ndarray of shape (n_outputs_,)
+    coef_ : ndarray of shape (`n_outputs_`, n_reservoir)
+    intercept_ : ndarray of shape (`n_outputs_`,)
         The ridge read-out.
     n_outputs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)"""
 
 ECHO_STATE_REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analysing and training
     recurrent neural networks. GMD Report 148.

@@ -104,8 +104,8 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
         columns of W for x), ``weight_hh`` (for z), ``bias_ih`` (the constant
         column), ``bias_hh`` zeros; an ``RNNRegressor(activation='logistic')``
         with these weights computes the same.
-    output_coef_ : ndarray of shape (n_outputs_, n_hidden)
-    output_intercept_ : ndarray of shape (n_outputs_,)
+    output_coef_ : ndarray of shape (`n_outputs_`, n_hidden)
+    output_intercept_ : ndarray of shape (`n_outputs_`,)
     loss_curve_ : list of float
         0.5 x training MSE after each iteration (of the kept initialisation).
     best_loss_ : float
@@ -114,7 +114,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     n_iter_ : int
     n_outputs_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------

@@ -33,7 +33,7 @@ def _fit_docstring(task_y):
 
         Parameters
         ----------
-        X : array-like of shape (n_sequences, n_steps, n_features), \\
+        X : array-like of shape (n_sequences, n_steps, n_features), \
                 (n_samples, n_features) or list of ndarray
             Sequences, NaN-padded at the end; a 2-D table is read as one-step
             sequences; a list of arrays of different lengths is padded.

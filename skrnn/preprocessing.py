@@ -224,7 +224,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         The fitted clone of ``transformer``.
     n_features_in_ : int
         Features of one step.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when fitted on a DataFrame (a table of one-step
         sequences).
 
@@ -250,7 +250,7 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_sequences, n_steps, n_features), \\
+        X : array-like of shape (n_sequences, n_steps, n_features), \
                 (n_samples, n_features) or list of ndarray
             NaN-padded sequences (as the estimators take them).
         y : None
