@@ -317,10 +317,21 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
         mask = np.arange(X.shape[1])[None, :] < lengths[:, None]
-        rows = self.transformer_.transform(self._real_steps(X, lengths))
+        real = self._real_steps(X, lengths)
+        rows = self.transformer_.transform(real)
         if hasattr(rows, "toarray"):
             rows = rows.toarray()
-        rows = np.asarray(rows, dtype=X.dtype)
+        with np.errstate(over="ignore"):
+            rows = np.asarray(rows, dtype=X.dtype)
+        broken = np.isfinite(real).all(axis=1) & ~np.isfinite(rows).all(axis=1)
+        if broken.any():
+            i, t = np.argwhere(mask)[np.flatnonzero(broken)[0]]
+            raise ValueError(
+                f"{type(self.transformer_).__name__} turned the finite step {t} of "
+                f"sequence {i} into NaN or infinity (largest |value| in X: "
+                f"{np.nanmax(np.abs(real)):.3g}); rescale X or use a transformer "
+                "that can hold such values."
+            )
         out = np.full(X.shape[:2] + (rows.shape[1],), np.nan, dtype=X.dtype)
         out[mask] = rows
         return out

@@ -124,3 +124,12 @@ def test_to_sequences_refuses_an_empty_table_and_infinite_features():
         to_sequences(_visits().iloc[:0], "g", "t", target="y")
     with pytest.raises(ValueError, match="Feature 'f' is infinite for g=1 at t=1"):
         to_sequences(_visits(f=[1.0, np.inf, 3, 4]), "g", "t", target="y")
+
+
+def test_timestep_transformer_refuses_finite_steps_turned_non_finite():
+    # StandardScaler's mean of 1e308 overflows: NaN came out silently
+    X = np.array([[[1e308], [1e308]], [[1.0], [np.nan]]])
+    with pytest.raises(ValueError, match="StandardScaler turned the finite step 0"):
+        TimestepTransformer(StandardScaler()).fit_transform(X)
+    Xt = TimestepTransformer(StandardScaler()).fit_transform(X / 1e300)
+    assert np.isfinite(Xt[:, 0]).all() and np.isnan(Xt[1, 1]).all()
