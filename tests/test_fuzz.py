@@ -133,3 +133,13 @@ def test_timestep_transformer_refuses_finite_steps_turned_non_finite():
         TimestepTransformer(StandardScaler()).fit_transform(X)
     Xt = TimestepTransformer(StandardScaler()).fit_transform(X / 1e300)
     assert np.isfinite(Xt[:, 0]).all() and np.isnan(Xt[1, 1]).all()
+
+
+def test_echo_state_read_out_beyond_float32_is_an_error():
+    # the float64 read-out was cast to float32 and predicted inf
+    X = np.zeros((5, 3, 2), dtype=np.float32)
+    y = np.array([0, 0, 0, 0, 1e300])
+    estimator = skrnn.EchoStateRegressor(n_reservoir=5, random_state=0)
+    with pytest.raises(ValueError, match="does not fit in float32.*float64"):
+        estimator.fit(X, y)
+    assert np.isfinite(estimator.fit(X.astype(np.float64), y).predict(X)).all()
