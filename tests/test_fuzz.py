@@ -143,3 +143,14 @@ def test_echo_state_read_out_beyond_float32_is_an_error():
     with pytest.raises(ValueError, match="does not fit in float32.*float64"):
         estimator.fit(X, y)
     assert np.isfinite(estimator.fit(X.astype(np.float64), y).predict(X)).all()
+
+
+def test_em_fits_inputs_that_overflow_float32_products():
+    # the M-step's Gram matrices overflowed and SciPy's error leaked out
+    X = np.zeros((1, 4, 2), dtype=np.float32)
+    X[0, 3, 1] = 8.5e37
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = skrnn.EMRecurrentRegressor(n_hidden=2, max_iter=2, random_state=0)
+        pred = estimator.fit(X, [0.0]).predict(X)
+    assert np.isfinite(pred).all()
