@@ -81,6 +81,328 @@ def outcome(call):
         return None
 
 
+# ------------------------------------------------------------- strategies
+DTYPES = ["float16", "float32", "float64", "int8", "int64", "bool", "object"]
+
+VALUES = st.one_of(
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from([0.0, 1e300, -1e300, 1e-300, 5e-324, 1e30, 65504.0, 7.0]),
+)
+
+
+def _finite_for(dtype):
+    """Clip values into the dtype's finite range (1e300 stays for float64)."""
+    if dtype in ("float16", "float32"):
+        big = float(np.finfo(dtype).max) / 4
+        return lambda x: np.clip(x, -big, big)
+    return lambda x: x
+
+
+@st.composite
+def padded_arrays(draw, dirty, max_sequences=5, max_steps=4, max_features=3):
+    """A NaN-padded 3-D array in any dtype, with extreme values; ``dirty``
+    ones also get NaN, inf and empty sequences anywhere."""
+    n = draw(st.integers(1, max_sequences))
+    T = draw(st.integers(1, max_steps))
+    F = draw(st.integers(1, max_features))
+    dtype = draw(st.sampled_from(DTYPES))
+    X = np.array(
+        draw(st.lists(VALUES, min_size=n * T * F, max_size=n * T * F)), dtype=float
+    ).reshape(n, T, F)
+    X = _finite_for(dtype)(X)
+    lengths = np.array(
+        draw(st.lists(st.integers(0 if dirty else 1, T), min_size=n, max_size=n))
+    )
+    lengths[draw(st.integers(0, n - 1))] = T
+    if dtype in ("float16", "float32", "float64", "object"):
+        for i, length in enumerate(lengths):
+            X[i, length:] = np.nan
+        for _ in range(draw(st.integers(0, 2)) if dirty else 0):
+            where = tuple(draw(st.integers(0, d - 1)) for d in X.shape)
+            X[where] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+        return X.astype(dtype)
+    return X.clip(-100, 100).astype(dtype)  # integers and bools: no padding
+
+
+@st.composite
+def ragged_lists(draw, dirty, max_sequences=5, max_steps=4):
+    """A list of per-sequence arrays of their own lengths (``dirty``: some
+    empty, or of the wrong dimension)."""
+    F = draw(st.integers(1, 2))
+    univariate = F == 1 and draw(st.booleans())
+    dtype = draw(st.sampled_from(["float32", "float64"]))
+    out = []
+    for _ in range(draw(st.integers(1, max_sequences))):
+        T = draw(st.integers(0 if dirty else 1, max_steps))
+        values = draw(st.lists(VALUES, min_size=T * F, max_size=T * F))
+        a = _finite_for(dtype)(np.array(values)).astype(dtype)
+        out.append(a if univariate else a.reshape(T, F))
+    if dirty and draw(st.booleans()):
+        i = draw(st.integers(0, len(out) - 1))
+        out[i] = out[i][..., None]
+    return out
+
+
+@st.composite
+def sequences(draw):
+    dirty = draw(st.integers(0, 3)) == 0
+    return draw(st.one_of(padded_arrays(dirty), ragged_lists(dirty)))
+
+
+def _n_sequences(X):
+    return len(X) if isinstance(X, list) else X.shape[0]
+
+
+def _lengths(X):
+    """Real lengths of finite-valued NaN-padded sequences."""
+    X = skrnn._data.as_padded_array(X)[0] if not isinstance(X, np.ndarray) else X
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 2:
+        X = X[:, None, :]
+    return skrnn._data.sequence_lengths(X)
+
+
+# ------------------------------------------------------------- estimators
+def _estimators():
+    fast = {"max_iter": 2, "random_state": 0}
+    gradient = {"hidden_layer_sizes": 2, "batch_size": 4, **fast}
+    return [
+        skrnn.RNNRegressor(**gradient),
+        skrnn.RNNClassifier(**gradient),
+        skrnn.LSTMRegressor(**gradient),
+        skrnn.LSTMClassifier(**gradient),
+        skrnn.GRURegressor(**gradient),
+        skrnn.GRUClassifier(**gradient),
+        skrnn.EMRecurrentRegressor(n_hidden=2, **fast),
+        skrnn.EchoStateRegressor(n_reservoir=5, random_state=0),
+        skrnn.EchoStateClassifier(n_reservoir=5, random_state=0),
+    ]
+
+
+ESTIMATORS = _estimators()
+
+
+def _targets(draw, n, classifier):
+    if classifier:
+        labels = st.sampled_from([0, 1, 2]) if n > 2 else st.sampled_from([0, 1])
+        return np.array(draw(st.lists(labels, min_size=n, max_size=n)))
+    values = VALUES
+    if draw(st.integers(0, 3)) == 0:
+        values = st.one_of(VALUES, st.sampled_from([np.nan, np.inf]))
+    return np.array(draw(st.lists(values, min_size=n, max_size=n)))
+
+
+def check_predictions(estimator, X):
+    n = _n_sequences(X)
+    pred = outcome(lambda: estimator.predict(X))
+    if pred is None:
+        return
+    assert pred.shape[0] == n
+    if is_classifier(estimator):
+        assert np.isin(pred, estimator.classes_).all()
+        if not hasattr(estimator, "predict_proba"):
+            return
+        proba = estimator.predict_proba(X)
+        assert proba.shape == (n, len(estimator.classes_))
+        assert np.isfinite(proba).all(), proba
+        np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-3)
+    else:
+        assert np.isfinite(pred).all(), f"{type(estimator).__name__}: {pred}"
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@fuzz
+@given(data=st.data())
+def test_estimators_fit_and_predict_anything(estimator, data):
+    X = data.draw(sequences(), label="X")
+    classifier = is_classifier(estimator)
+    y = _targets(data.draw, _n_sequences(X), classifier)
+    fitted = outcome(lambda: clone(estimator).fit(X, y))
+    if fitted is None:
+        return
+    check_predictions(fitted, X)
+    check_predictions(fitted, data.draw(sequences(), label="X_new"))
+
+
+# ------------------------------------------------------------ to_sequences
+COLUMN_VALUES = {
+    "float": VALUES,
+    "int": st.integers(-5, 5),
+    "nan": st.sampled_from([np.nan, 1.0, 2.0]),
+    "inf": st.sampled_from([np.inf, -np.inf, 1.0]),
+    "bool": st.booleans(),
+    "text": st.sampled_from(["a", "b", "1.5"]),
+    "mixed": st.sampled_from([1, "x", 2.5, None]),
+}
+
+
+@st.composite
+def long_tables(draw):
+    n = draw(st.integers(0, 8))
+    groups = st.one_of(
+        st.lists(st.integers(0, 3), min_size=n, max_size=n),
+        st.lists(st.sampled_from(["p", "q", None]), min_size=n, max_size=n),
+    )
+    times = st.one_of(
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0.5, np.nan, 2.0, 3.0]), min_size=n, max_size=n),
+        st.lists(st.sampled_from(["2020-01-02", "x", "3"]), min_size=n, max_size=n),
+        st.lists(
+            st.sampled_from(
+                list(pd.to_datetime(["2020-01-01", "2021-06-30", "2020-02-29"]))
+            ),
+            min_size=n,
+            max_size=n,
+        ),
+    )
+    table = {"g": draw(groups), "t": draw(times)}
+    kinds = draw(st.lists(st.sampled_from(sorted(COLUMN_VALUES)), max_size=3))
+    for k, kind in enumerate(kinds):
+        table[f"f{k}"] = draw(st.lists(COLUMN_VALUES[kind], min_size=n, max_size=n))
+    table["y"] = draw(st.lists(COLUMN_VALUES["int"], min_size=n, max_size=n))
+    df = pd.DataFrame(table)
+    for k, kind in enumerate(kinds):
+        if kind == "text" and draw(st.booleans()):
+            df[f"f{k}"] = df[f"f{k}"].astype("category")
+    return df
+
+
+@fuzz
+@given(
+    df=long_tables(),
+    target_at=st.sampled_from(["last", "first", "per_step", "max"]),
+    time_gap=st.booleans(),
+    features=st.sampled_from([None, ["f0"], ["f0", "f1"], ["nope"]]),
+)
+def test_to_sequences_on_any_long_table(df, target_at, time_gap, features):
+    result = outcome(
+        lambda: to_sequences(
+            df, "g", "t", features, "y", target_at=target_at, time_gap=time_gap
+        )
+    )
+    if result is None:
+        return
+    X, y, groups = result
+    n_groups = df["g"].nunique()
+    assert X.ndim == 3 and X.shape[0] == n_groups == len(groups) == len(y)
+    assert X.shape[1] == df.groupby("g").size().max()
+    assert not np.isinf(X).any()
+    lengths = skrnn._data.sequence_lengths(X)
+    assert (lengths >= 1).all()
+    real = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    assert (~np.isnan(X).all(axis=2) | ~real).all()
+
+
+# ------------------------------------------------------- TimestepTransformer
+@pytest.mark.parametrize(
+    "transformer",
+    [SimpleImputer(), StandardScaler(), MinMaxScaler()],
+    ids=lambda t: type(t).__name__,
+)
+@fuzz
+@given(X=sequences(), X_new=sequences())
+def test_timestep_transformer_on_anything(transformer, X, X_new):
+    step = outcome(lambda: TimestepTransformer(transformer).fit(X))
+    if step is None:
+        return
+    for data in (X, X_new):
+        Xt = outcome(lambda data=data: step.transform(data))
+        if Xt is None:
+            continue
+        lengths = _lengths(data)
+        assert Xt.shape[:2] == (len(lengths), max(lengths.max(), 1)) or (
+            Xt.shape[0] == len(lengths)
+        )
+        real = np.arange(Xt.shape[1])[None, :] < lengths[:, None]
+        assert np.isnan(Xt[~real]).all()
+        padded = skrnn._data.as_padded_array(data)[0]
+        padded = np.asarray(padded, dtype=float)
+        if padded.ndim == 2:
+            padded = padded[:, None, :]
+        finite_rows = np.isfinite(padded).all(axis=2) & real
+        assert np.isfinite(Xt[finite_rows]).all(), "finite input, non-finite output"
+
+
+# ----------------------------------------------------- the CLI's table reader
+CELLS = st.sampled_from(
+    ["1", "2.5", "-3", "", "NaN", "inf", "-inf", "1e300", "abc", '"q,u"', "é", "1,2"]
+)
+HEADERS = st.sampled_from(["id", "day", "bili", "albumin", "dead", "x", "", "id"])
+
+
+@st.composite
+def csv_files(draw):
+    header = draw(st.lists(HEADERS, min_size=0, max_size=6))
+    rows = draw(
+        st.lists(
+            st.lists(CELLS, min_size=len(header), max_size=len(header) + 1), max_size=6
+        )
+    )
+    text = "\n".join(",".join(r) for r in [header, *rows])
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "latin-1", "utf-8-sig"]))
+    content = text.encode(encoding, errors="replace")
+    if draw(st.booleans()):
+        content = content[: draw(st.integers(0, len(content)))]
+    return content
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz_cli")
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(12), 3),
+            "day": np.tile([0, 10, 20], 12),
+            "bili": rng.normal(size=36),
+            "albumin": rng.normal(size=36),
+            "dead": np.repeat(np.arange(12) % 2, 3),
+        }
+    )
+    data = folder / "train.csv"
+    table.to_csv(data, index=False)
+    out = folder / "model.skops"
+    args = ["train", str(data), "--group", "id", "--time", "day", "--target", "dead"]
+    args += ["--model", "gru-classifier", "--param", "hidden_layer_sizes=2"]
+    args += ["--param", "max_iter=2", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    return out
+
+
+@fuzz
+@given(content=csv_files(), parquet=st.booleans())
+def test_table_reader_on_any_file(content, parquet):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("data.parquet" if parquet else "data.csv")
+        path.write_bytes(content)
+        try:
+            df = read_table(path)
+        except CLIError as exc:
+            assert "\n" not in str(exc) and len(str(exc)) > 20
+            return
+        assert len(df) >= 1 and df.columns.is_unique
+
+
+@fuzz
+@given(content=csv_files())
+def test_predict_on_any_csv(model_file, content):
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data.csv"
+        data.write_bytes(content)
+        out = Path(folder) / "pred.csv"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            status = main(["predict", str(model_file), str(data), "--out", str(out)])
+        if status == 0:
+            pred = pd.read_csv(out)
+            assert len(pred) >= 1
+            assert np.isfinite(pred[["proba_0", "proba_1"]].to_numpy()).all()
+        else:
+            assert status == 1 and not out.exists()
+            lines = err.getvalue().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("skrnn: error: "), lines
+            assert not INTERNALS.search(lines[0]), lines[0]
 
 
 # ------------------------------------------- regressions the fuzzing found
