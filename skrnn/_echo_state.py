@@ -189,7 +189,14 @@ class BaseEchoState(SequenceModel, BaseEstimator):
                 pending.result()
             coef, intercept = ridge.solve(self.alpha)
         dtype = self.input_weights_.dtype
-        self.coef_, self.intercept_ = coef.astype(dtype), intercept.astype(dtype)
+        with np.errstate(over="ignore"):
+            coef, intercept = coef.astype(dtype), intercept.astype(dtype)
+        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+            raise ValueError(
+                f"The ridge read-out does not fit in {dtype.name} (largest |y|: "
+                f"{np.max(np.abs(targets)):.3g}); scale y, or pass X as float64."
+            )
+        self.coef_, self.intercept_ = coef, intercept
         self.n_outputs_ = self.coef_.shape[0]
         return self
 

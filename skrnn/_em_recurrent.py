@@ -285,7 +285,8 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
                 W_new[j] = scipy.linalg.cho_solve(
                     scipy.linalg.cho_factor(gram), rhs[j] + mu * W[j]
                 )
-            except scipy.linalg.LinAlgError:
+            except (scipy.linalg.LinAlgError, ValueError):
+                # singular, or not finite (huge inputs overflow float32 Grams)
                 W_new[j] = W[j]
         return W_new
 

@@ -1,14 +1,18 @@
 """The ``skrnn`` command: demo, train, predict, evaluate on long tables.
 
-Every failure the user can cause (a missing file, a bad column, an unreadable
-model, a bad ``--param``) ends with one line on stderr and exit status 1,
-never a traceback.
+Every failure the user can cause (a missing file, a malformed table, a bad
+column, an unreadable or untrusted model, a bad ``--param``) ends with one
+line on stderr and exit status 1, never a traceback. Output files are written
+whole or not at all (a temporary file renamed over the target), and never over
+an input.
 """
 
 import argparse
 import ast
 import contextlib
+import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -32,28 +36,146 @@ class CLIError(Exception):
 
 
 # ------------------------------------------------------------------- tables
+def _is_parquet(path):
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
 def read_table(path):
-    """Read a CSV or Parquet file (by its extension) into a DataFrame."""
+    """Read a CSV (UTF-8) or Parquet file (by its extension) into a DataFrame.
+
+    Raises :class:`CLIError` for a file that is missing, empty, not UTF-8
+    text, not Parquet, or has duplicated column names.
+    """
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"no such file: {path}")
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if _is_parquet(path):
         try:
-            return pd.read_parquet(path)
+            import pyarrow.parquet as pq
         except ImportError as exc:
             raise CLIError(f"reading Parquet needs pyarrow ({exc})") from exc
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow's errors have no common base
+            raise CLIError(
+                f"cannot read {path} as Parquet: {_first_line(exc)}"
+            ) from exc
+        names = table.column_names
+        df = None
+    else:
+        try:
+            # header=None keeps duplicated names, which pandas would rename
+            names = list(pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0])
+            df = pd.read_csv(path)
+        except UnicodeDecodeError as exc:
+            raise CLIError(
+                f"cannot read {path} as CSV: it is not UTF-8 text ({exc.reason} "
+                f"at byte {exc.start}); convert it to UTF-8"
+            ) from exc
+        except pd.errors.EmptyDataError as exc:
+            raise CLIError(f"cannot read {path} as CSV: the file is empty") from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise CLIError(f"cannot read {path} as CSV: {_first_line(exc)}") from exc
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise CLIError(f"{path} has more than one column named {name!r}")
+        seen.add(name)
+    if df is None:
+        df = table.to_pandas()
+    if df.empty:
+        raise CLIError(f"{path} has no data rows")
+    return df
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def atomic_write(path, write):
+    """Write a file so that it is either complete or not replaced at all.
+
+    ``write(tmp)`` writes to a temporary file in the target's folder; that
+    file is flushed to disk and renamed over ``path``, so a run killed
+    midway leaves the old file (or none), never a truncated one.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write.
+    write : callable
+        Called with the temporary path; it writes the whole content there.
+    """
+    path = Path(path)
+    # the temporary name keeps the target's suffixes: pandas picks the
+    # compression from them
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=".skrnn-", suffix=f"-{path.name}"
+    )
+    os.close(fd)
     try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise CLIError(f"cannot read {path} as CSV: {exc}") from exc
+        write(tmp)
+        _fsync(tmp)
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # not every platform syncs folders
+        _fsync(path.parent)
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mode_for(path):
+    """The permissions the file gets: its current ones, or the umask's."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_table(df, path):
-    path = Path(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(path, index=False)
+    """Write a CSV or Parquet file (by its extension), atomically."""
+    if _is_parquet(path):
+        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
-        df.to_csv(path, index=False)
+        atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def check_output(out, *inputs):
+    """Refuse an output file that is one of the inputs, or has no folder.
+
+    Checked before any work, so that a long fit is not lost at the end.
+    """
+    out = Path(out)
+    for given in inputs:
+        if _same_file(out, Path(given)):
+            raise CLIError(
+                f"the output {out} is the input {given}; writing it would destroy "
+                "the input: choose another --out"
+            )
+    if not out.parent.is_dir():
+        raise CLIError(f"the folder of the output {out} does not exist")
+    if out.is_dir():
+        raise CLIError(f"the output {out} is a folder; give a file name")
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (a dangling link counts as new)
+        return a.resolve() == b.resolve()
 
 
 def _sequences(df, meta, with_target):
@@ -124,12 +246,43 @@ def build_pipeline(model, params):
 def save_model(pipeline, meta, path):
     import skops.io as sio
 
-    sio.dump({"pipeline": pipeline, "meta": meta}, path)
+    atomic_write(path, lambda tmp: sio.dump({"pipeline": pipeline, "meta": meta}, tmp))
+
+
+# Types a model file may hold beyond those skops trusts by default (builtins,
+# NumPy arrays, scikit-learn's estimators): exact names, never a prefix, since
+# skops calls a trusted name with arguments from the file.
+TRUSTED_EXTRA = frozenset({"numpy.dtype"})
+
+META_KEYS = {"group", "time", "target", "features", "time_gap"}
+
+
+def _skrnn_estimator_names():
+    """Full names of skrnn's public estimator classes."""
+    from sklearn.base import BaseEstimator
+
+    import skrnn
+    import skrnn.preprocessing
+
+    classes = [getattr(skrnn, name) for name in skrnn.__all__] + [
+        getattr(skrnn.preprocessing, name) for name in dir(skrnn.preprocessing)
+    ]
+    return {
+        f"{c.__module__}.{c.__qualname__}"
+        for c in classes
+        if isinstance(c, type)
+        and issubclass(c, BaseEstimator)
+        and c.__module__.startswith("skrnn.")
+    }
 
 
 def load_model(path):
-    """Load a model saved by ``skrnn train``, trusting only scikit-learn,
-    NumPy and skrnn types (skops never runs other code on load)."""
+    """Load a model saved by ``skrnn train``.
+
+    Besides the types skops trusts by default, only skrnn's estimator classes
+    and :data:`TRUSTED_EXTRA` are trusted; a file holding any other type is
+    refused before anything in it is loaded.
+    """
     import skops.io as sio
 
     path = Path(path)
@@ -137,22 +290,26 @@ def load_model(path):
         raise CLIError(f"no such file: {path}")
     try:
         untrusted = sio.get_untrusted_types(file=path)
-        unknown = [
-            t
-            for t in untrusted
-            if not t.startswith(("skrnn.", "sklearn.", "numpy.", "builtins."))
-        ]
-        if unknown:
-            raise CLIError(
-                f"{path} holds types that are not skrnn's or "
-                f"scikit-learn's ({', '.join(unknown)}); not loading it"
-            )
-        saved = sio.load(path, trusted=untrusted)
-    except CLIError:
-        raise
     except Exception as exc:  # any corrupt or foreign file: one line, no traceback
-        raise CLIError(f"cannot read model {path}: {exc}") from exc
-    if not isinstance(saved, dict) or set(saved) != {"pipeline", "meta"}:
+        raise CLIError(f"cannot read model {path}: {_first_line(exc)}") from exc
+    trusted = TRUSTED_EXTRA | _skrnn_estimator_names()
+    refused = [t for t in untrusted if t not in trusted]
+    if refused:
+        raise CLIError(
+            f"{path} holds types that skrnn does not trust "
+            f"({', '.join(refused)}); not loading it"
+        )
+    try:
+        saved = sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise CLIError(f"cannot read model {path}: {_first_line(exc)}") from exc
+    if (
+        not isinstance(saved, dict)
+        or set(saved) != {"pipeline", "meta"}
+        or not isinstance(saved["meta"], dict)
+        or not META_KEYS <= set(saved["meta"])
+        or not hasattr(saved["pipeline"], "predict")
+    ):
         raise CLIError(f"{path} is not a model saved by `skrnn train`")
     return saved["pipeline"], saved["meta"]
 
@@ -204,6 +361,7 @@ def fit_with_progress(pipeline, X, y, quiet):
 
 # ----------------------------------------------------------------- commands
 def cmd_train(args):
+    check_output(args.out, args.data)
     df = read_table(args.data)
     for column in (args.group, args.time, args.target):
         if column not in df.columns:
@@ -215,11 +373,14 @@ def cmd_train(args):
         features = list(args.features)
     else:
         exclude = {args.group, args.time, args.target}
-        features = [
-            c
-            for c in df.columns
-            if c not in exclude and pd.api.types.is_numeric_dtype(df[c])
-        ]
+        candidates = [c for c in df.columns if c not in exclude]
+        features = [c for c in candidates if pd.api.types.is_numeric_dtype(df[c])]
+        skipped = [c for c in candidates if c not in features]
+        if skipped and not args.quiet:
+            print(
+                f"not numeric, left out of the features: {', '.join(map(str, skipped))}",
+                file=sys.stderr,
+            )
     meta = {
         "group": args.group,
         "time": args.time,
@@ -244,6 +405,7 @@ def cmd_train(args):
 
 
 def cmd_predict(args):
+    check_output(args.out, args.model, args.data)
     pipeline, meta = load_model(args.model)
     meta = {
         **meta,
@@ -367,6 +529,8 @@ def main(argv=None):
     except CLIError as exc:
         print(f"skrnn: error: {exc}", file=sys.stderr)
     except (ValueError, TypeError, KeyError, OSError, ImportError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"skrnn: error: {message}", file=sys.stderr)
+        print(f"skrnn: error: {_first_line(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("skrnn: interrupted", file=sys.stderr)
+        return 130
     return 1

@@ -58,6 +58,35 @@ def _numeric_column(df, name):
     )
 
 
+def _scalar(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _time_column(df, name):
+    """The time column, ordered as times: numbers, datetimes or timedeltas;
+    text only if it is ISO 8601 dates (read as datetimes)."""
+    col = df[name]
+    if (
+        pd.api.types.is_numeric_dtype(col)
+        or pd.api.types.is_datetime64_any_dtype(col)
+        or pd.api.types.is_timedelta64_dtype(col)
+    ) and not pd.api.types.is_bool_dtype(col):
+        return col
+    bad = col.iloc[0]
+    if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
+        text = col.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(col.where(text), format="ISO8601", errors="coerce")
+        if text.all() and parsed.notna().all():
+            return parsed
+        not_dates = text & parsed.isna().to_numpy()
+        bad = col[not_dates].iloc[0] if not_dates.any() else col[~text].iloc[0]
+    raise ValueError(
+        f"Column {name!r} must hold numbers or dates to order the rows; it holds "
+        f"{bad!r} (dtype {col.dtype}): convert it, e.g. with pandas.to_numeric or "
+        "pandas.to_datetime."
+    )
+
+
 def to_sequences(
     df,
     group: str,
@@ -77,7 +106,8 @@ def to_sequences(
     group : str
         Column that names the sequence (e.g. the patient id).
     time : str
-        Column that orders the rows within a group (numbers or datetimes).
+        Column that orders the rows within a group: numbers, datetimes, or
+        text in ISO 8601 (``'2024-01-31'``, read as datetimes).
     features : list of str, default=None
         Feature columns, numeric (bool and categories with numeric values
         count as numeric). None: every numeric column but ``group``, ``time``
@@ -143,6 +173,17 @@ def to_sequences(
             f"target_at must be one of {_TARGET_AT}, an aggregate name or "
             f"a callable, got {target_at!r}."
         )
+    if len(df) == 0:
+        raise ValueError("The table has no rows.")
+    for name in (group, time):
+        missing = df[name].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {name!r} is missing in {missing.sum()} row(s) (the first "
+                f"at index {_scalar(df.index[missing][0])!r}); every row needs a "
+                f"{name!r} value: fill it or drop those rows."
+            )
+    df = df.assign(**{time: _time_column(df, time)})
     duplicated = df.duplicated(subset=[group, time])
     if duplicated.any():
         row = df[duplicated].iloc[0].to_dict()
@@ -164,6 +205,15 @@ def to_sequences(
         if pd.api.types.is_timedelta64_dtype(gap):
             gap = gap.dt.total_seconds() / 86400.0
         values = np.column_stack([values, gap.fillna(0).to_numpy(dtype=float)])
+    infinite = np.isinf(values)
+    if infinite.any():
+        r, f = np.argwhere(infinite)[0]
+        name = features[f] if f < len(features) else "time_gap"
+        g, t = (_scalar(table[c].iloc[r]) for c in (group, time))
+        raise ValueError(
+            f"Feature {name!r} is infinite for {group}={g!r} at {time}={t!r}; "
+            "replace it (e.g. by NaN, to impute it)."
+        )
     empty = np.isnan(values).all(axis=1)
     if empty.any():
         row = table[empty].iloc[0].to_dict()
@@ -193,12 +243,14 @@ def _targets(table, target, codes, position, n_groups, n_steps, target_at):
         )
         y[codes, position] = col.to_numpy()
         return y
-    grouped = col.groupby(codes, sort=True)
+    # rows are sorted by group: each group's first and last rows are where the
+    # code changes (GroupBy.first / last would skip a missing target)
+    change = np.flatnonzero(np.diff(codes)) + 1
     if target_at == "last":
-        return grouped.last().to_numpy()
+        return col.to_numpy()[np.r_[change - 1, len(codes) - 1]]
     if target_at == "first":
-        return grouped.first().to_numpy()
-    return grouped.agg(target_at).to_numpy()
+        return col.to_numpy()[np.r_[0, change]]
+    return col.groupby(codes, sort=True).agg(target_at).to_numpy()
 
 
 class TimestepTransformer(TransformerMixin, BaseEstimator):
@@ -287,10 +339,21 @@ class TimestepTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
         mask = np.arange(X.shape[1])[None, :] < lengths[:, None]
-        rows = self.transformer_.transform(self._real_steps(X, lengths))
+        real = self._real_steps(X, lengths)
+        rows = self.transformer_.transform(real)
         if hasattr(rows, "toarray"):
             rows = rows.toarray()
-        rows = np.asarray(rows, dtype=X.dtype)
+        with np.errstate(over="ignore"):
+            rows = np.asarray(rows, dtype=X.dtype)
+        broken = np.isfinite(real).all(axis=1) & ~np.isfinite(rows).all(axis=1)
+        if broken.any():
+            i, t = np.argwhere(mask)[np.flatnonzero(broken)[0]]
+            raise ValueError(
+                f"{type(self.transformer_).__name__} turned the finite step {t} of "
+                f"sequence {i} into NaN or infinity (largest |value| in X: "
+                f"{np.nanmax(np.abs(real)):.3g}); rescale X or use a transformer "
+                "that can hold such values."
+            )
         out = np.full(X.shape[:2] + (rows.shape[1],), np.nan, dtype=X.dtype)
         out[mask] = rows
         return out
