@@ -75,8 +75,8 @@ class Cell:
     Attributes
     ----------
     kernel : module
-        Compiled module with ``forward`` and ``backward`` (see
-        ``src/_elman.pyx`` for the signatures).
+        Compiled module with ``forward``, ``infer`` and ``backward`` (see
+        ``src/_time_loop.pxi`` for the signatures).
     n_gates : int
         Row blocks of the weight matrices (G in DESIGN.md).
     cache_width : int
@@ -437,18 +437,52 @@ class BaseRecurrent(BaseEstimator):
             for start in range(0, X.shape[0], PREDICT_BLOCK):
                 part = slice(start, start + PREDICT_BLOCK)
                 Xb = X[part, : lengths[part].max()]
-                trace = self._forward(Xb, lengths[part], n_threads)
-                if trace.rows is None:
-                    Z = from_chunks(trace.Z, trace.chunking, Xb.shape[0])
+                Z = self._infer(Xb, lengths[part], n_threads)
+                if self.return_sequences:
                     Z = np.pad(
                         Z,
                         ((0, 0), (0, X.shape[1] - Z.shape[1]), (0, 0)),
                         constant_values=np.nan,
                     )
-                else:
-                    Z = trace.Z
                 blocks.append(Z)
         return np.concatenate(blocks)
+
+    def _infer(self, X, lengths, n_threads):
+        """The read-out of :meth:`_forward`, by the kernels' inference path.
+
+        No cache, and for sequence-to-one only each sequence's last state of
+        the last layer. Returns ``(B, n_outputs)``, or per step
+        ``(B, T, n_outputs)`` with NaN at padded steps, in batch order.
+        """
+        ch = make_chunking(lengths)
+        dtype = self.output_coef_.dtype
+        Xc = to_chunks(X, ch, dtype=dtype)
+        code = self._activation_code()
+        for k, layer in enumerate(self.coefs_):
+            H = layer["weight_hh"].shape[1]
+            every_step = self.return_sequences or k < len(self.coefs_) - 1
+            Hs = np.empty(Xc.shape[:3] + (H,) if every_step else (0,) * 4, dtype)
+            last = np.empty(
+                (0,) * 3 if every_step else Xc.shape[:1] + (ch.chunk_size, H), dtype
+            )
+            self._cell.kernel.infer(
+                Xc,
+                ch.lengths,
+                layer["weight_ih"],
+                layer["weight_hh"],
+                layer["bias_ih"],
+                layer["bias_hh"],
+                Hs,
+                last,
+                code,
+                n_threads,
+            )
+            Xc = Hs
+        if self.return_sequences:
+            Z = Hs @ self.output_coef_.T + self.output_intercept_
+            return from_chunks(Z, ch, X.shape[0])
+        c, _, s = last_step_index(ch)
+        return last[c, s] @ self.output_coef_.T + self.output_intercept_
 
     def _validate_for_predict(self, X):
         check_is_fitted(self)
