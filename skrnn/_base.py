@@ -25,7 +25,13 @@ from threadpoolctl import ThreadpoolController
 
 from . import _solvers
 from ._data import validate_sequences
-from ._layout import from_chunks, last_step_index, make_chunking, to_chunks
+from ._layout import (
+    INFER_CHUNK_SIZE,
+    from_chunks,
+    last_step_index,
+    make_chunking,
+    to_chunks,
+)
 
 ACTIVATIONS = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
 
@@ -454,7 +460,7 @@ class BaseRecurrent(BaseEstimator):
         the last layer. Returns ``(B, n_outputs)``, or per step
         ``(B, T, n_outputs)`` with NaN at padded steps, in batch order.
         """
-        ch = make_chunking(lengths)
+        ch = make_chunking(lengths, INFER_CHUNK_SIZE)
         dtype = self.output_coef_.dtype
         Xc = to_chunks(X, ch, dtype=dtype)
         code = self._activation_code()
