@@ -31,6 +31,7 @@ from ._layout import (
     last_step_index,
     make_chunking,
     to_chunks,
+    training_chunk_size,
 )
 
 ACTIVATIONS = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
@@ -293,7 +294,8 @@ class BaseRecurrent(BaseEstimator):
         for sequence-to-one, ``(n_chunks, T, S, n_outputs)`` per step.
         """
         cell = self._cell
-        ch = make_chunking(lengths)
+        sizes = [layer["weight_hh"].shape[1] for layer in self.coefs_]
+        ch = make_chunking(lengths, training_chunk_size(sizes))
         dtype = self.output_coef_.dtype
         inputs = [to_chunks(X, ch, dtype=dtype)]
         states, caches = [], []
