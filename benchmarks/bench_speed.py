@@ -331,6 +331,9 @@ def main():
     parser.add_argument(
         "--curve-model", default="lstm:32", help="cell:hidden of the cost curve"
     )
+    parser.add_argument(
+        "--no-torch", action="store_true", help="time skrnn only (e.g. another build)"
+    )
     parser.add_argument("--json", help="also write the table's rows to this file")
     parser.add_argument("--_memory", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -341,7 +344,7 @@ def main():
     try:
         import torch  # noqa: F401
 
-        have_torch = True
+        have_torch = not args.no_torch
     except ImportError:
         have_torch = False
         print("PyTorch is not installed: timing skrnn only.")
