@@ -17,7 +17,6 @@ and 4x).
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -213,7 +212,7 @@ def run_table(args, have_torch):
 
 
 def peak_memory(side, name, dtype, batch, threads):
-    """Run one fit in a fresh process; its peak RSS and the RSS before fitting (MiB)."""
+    """Run one fit in a fresh process: its peak RSS and the RSS before (MiB, Linux)."""
     out = subprocess.run(
         [sys.executable, __file__, "--_memory", side, name, dtype, str(batch)]
         + ["--threads", str(threads)],
@@ -224,16 +223,27 @@ def peak_memory(side, name, dtype, batch, threads):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _status(field):
+    """A /proc/self/status field in MiB (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
 def _memory_child(side, name, dtype, batch, threads):
     cell, H = MODELS[name]
     X, y = data(np.dtype(dtype))
     if side == "torch":
         import torch  # noqa: F401
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _status("VmRSS")
+    # reset the peak (VmHWM) to the current size, so that it is the fit's
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
     fit = skrnn_fit if side == "skrnn" else torch_fit
     fit(cell, H, X, y, batch, threads, epochs=1)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"before": before, "peak": peak}))
+    print(json.dumps({"before": before, "peak": _status("VmHWM")}))
 
 
 def run_memory(args, have_torch):
