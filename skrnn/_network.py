@@ -13,7 +13,14 @@ from types import ModuleType
 import numpy as np
 
 from . import _elman
-from ._layout import from_chunks, last_step_index, make_chunking, to_chunks
+from ._layout import (
+    INFER_CHUNK_SIZE,
+    from_chunks,
+    last_step_index,
+    make_chunking,
+    to_chunks,
+    training_chunk_size,
+)
 
 # Codes of the kernels' activations, as the compiled modules define them.
 ACTIVATIONS = dict(_elman.ACTIVATIONS)
@@ -31,8 +38,8 @@ class Cell:
     Attributes
     ----------
     kernel : module
-        Compiled module with ``forward`` and ``backward`` (see
-        ``src/_elman.pyx`` for the signatures).
+        Compiled module with ``forward``, ``infer`` and ``backward`` (see
+        ``src/_time_loop.pxi`` for the signatures).
     n_gates : int
         Row blocks of the weight matrices (G in DESIGN.md).
     cache_width : int
@@ -101,7 +108,8 @@ class Trace:
 def forward(net, X, lengths, n_threads):
     """Run every layer and the read-out on a batch; returns a :class:`Trace`."""
     cell = net.cell
-    ch = make_chunking(lengths)
+    sizes = [layer["weight_hh"].shape[1] for layer in net.coefs]
+    ch = make_chunking(lengths, training_chunk_size(sizes))
     dtype = net.output_coef.dtype
     inputs = [to_chunks(X, ch, dtype=dtype)]
     states, caches = [], []
@@ -245,26 +253,58 @@ def targets_at_entries(trace, Y, sw):
     return trace.Z[entries], Yc[entries], w / w.sum(), entries
 
 
+def infer(net, X, lengths, n_threads):
+    """The read-out of :func:`forward`, by the kernels' inference path.
+
+    No cache, and for sequence-to-one only each sequence's last state of the
+    last layer. Returns ``(B, n_outputs)``, or per step ``(B, T, n_outputs)``
+    with NaN at padded steps, in batch order.
+    """
+    ch = make_chunking(lengths, INFER_CHUNK_SIZE)
+    dtype = net.output_coef.dtype
+    Xc = to_chunks(X, ch, dtype=dtype)
+    for k, layer in enumerate(net.coefs):
+        H = layer["weight_hh"].shape[1]
+        every_step = net.return_sequences or k < len(net.coefs) - 1
+        Hs = np.empty(Xc.shape[:3] + (H,) if every_step else (0,) * 4, dtype)
+        last = np.empty(
+            (0,) * 3 if every_step else Xc.shape[:1] + (ch.chunk_size, H), dtype
+        )
+        net.cell.kernel.infer(
+            Xc,
+            ch.lengths,
+            *(layer[name] for name in LAYER_PARAMETERS),
+            Hs,
+            last,
+            net.activation,
+            n_threads,
+        )
+        Xc = Hs
+    if net.return_sequences:
+        Z = Hs @ net.output_coef.T + net.output_intercept
+        return from_chunks(Z, ch, X.shape[0])
+    c, _, s = last_step_index(ch)
+    return last[c, s] @ net.output_coef.T + net.output_intercept
+
+
 def raw_outputs(net, X, lengths, n_threads):
     """Read-out outputs in batch order: ``(n, n_outputs)``, or per step
     ``(n, T, n_outputs)`` with NaN at padded steps.
 
-    Runs in blocks of ``PREDICT_BLOCK`` sequences to bound memory.
+    Runs :func:`infer` in blocks of ``PREDICT_BLOCK`` sequences to bound
+    memory.
     """
     blocks = []
     for start in range(0, X.shape[0], PREDICT_BLOCK):
         part = slice(start, start + PREDICT_BLOCK)
         Xb = X[part, : lengths[part].max()]
-        trace = forward(net, Xb, lengths[part], n_threads)
-        if trace.rows is None:
-            Z = from_chunks(trace.Z, trace.chunking, Xb.shape[0])
+        Z = infer(net, Xb, lengths[part], n_threads)
+        if net.return_sequences:
             Z = np.pad(
                 Z,
                 ((0, 0), (0, X.shape[1] - Z.shape[1]), (0, 0)),
                 constant_values=np.nan,
             )
-        else:
-            Z = trace.Z
         blocks.append(Z)
     return np.concatenate(blocks)
 

@@ -12,7 +12,8 @@ from numpy.testing import assert_allclose
 from scipy.special import log_softmax
 
 import skrnn
-from skrnn._layout import CHUNK_SIZE
+from skrnn import _network
+from skrnn._layout import CHUNK_SIZE, from_chunks
 
 ACTIVATIONS = ["tanh", "relu", "logistic", "identity"]
 
@@ -194,3 +195,30 @@ def test_padded_batch_gradient_is_the_weighted_sum_of_single_sequences():
             e += g * n / lengths.sum()
     for g, e in zip(grads, expected, strict=False):
         assert_allclose(g, e, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("layers", [(4,), (5, 3)])
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prediction_path_gives_the_training_forward_pass(
+    cell, layers, return_sequences, dtype
+):
+    """Predictions (the kernels' inference path, no cache) are the read-out of
+    the training forward pass, bit for bit, on a ragged batch."""
+    rng = np.random.default_rng(3)
+    X, lengths = ragged_problem(rng, n=3 * CHUNK_SIZE + 5, max_steps=40, n_features=3)
+    X = X.astype(dtype)
+    activation = "tanh" if cell == "rnn" else cell
+    est = _model("regression", activation, layers, return_sequences, X.shape[2])
+    est._initialize(
+        X.shape[2], 2, dtype, np.random.RandomState(4), logistic_output=False
+    )
+    net = est._network()
+    trace = _network.forward(net, X, lengths, n_threads=2)
+    expected = trace.Z
+    if return_sequences:
+        expected = from_chunks(trace.Z, trace.chunking, X.shape[0])
+    got = _network.infer(net, X, lengths, n_threads=2)
+    assert got.dtype == dtype
+    assert np.array_equal(got, expected, equal_nan=True)

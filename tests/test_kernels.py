@@ -217,3 +217,122 @@ def test_step_contributions_sum_to_the_weight_gradients(cell):
     ]
     for steps, total in zip(per_step, grads, strict=True):
         assert_allclose(steps.sum(axis=0), total, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell, activation", CELL_ACTIVATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_infer_computes_the_states_of_forward(cell, activation, dtype):
+    """The inference path (no cache) gives forward's states, bit for bit: every
+    state, or each row's last real state; over several blocks of steps."""
+    X, lengths, weights = _problem(cell, seed=8, B=13, T=37, dtype=dtype)
+    kernel = CELLS[cell][0]
+    code = ACTIVATION_CODES[activation]
+    ch, Xc, Hs, _ = _forward(cell, X, lengths, weights, activation)
+    C, T, S, _ = Xc.shape
+    H = Hs.shape[-1]
+    every = np.full_like(Hs, np.nan)
+    kernel.infer(Xc, ch.lengths, *weights, every, np.empty((0, 0, 0), dtype), code, 2)
+    assert np.array_equal(every, Hs)
+    last = np.full((C, S, H), np.nan, dtype=dtype)
+    kernel.infer(Xc, ch.lengths, *weights, np.empty((0, 0, 0, 0), dtype), last, code, 1)
+    c, s = np.nonzero(ch.lengths)
+    assert np.array_equal(last[c, s], Hs[c, ch.lengths[c, s] - 1, s])
+    assert np.all(last[ch.lengths == 0] == 0)
+
+
+def _entry_arguments(cell, dtype=np.float64):
+    """Valid arguments of forward, infer and backward, by name."""
+    X, lengths, weights = _problem(cell, dtype=dtype)
+    _, G, K, _, _ = CELLS[cell]
+    ch = make_chunking(lengths, 4)
+    Xc = to_chunks(X, ch)
+    C, T, S, F = Xc.shape
+    H = weights[1].shape[1]
+    D = 2 * G if cell == "gru" else G
+    arrays = dict(
+        X=Xc,
+        lengths=ch.lengths,
+        W_ih=weights[0],
+        W_hh=weights[1],
+        b_ih=weights[2],
+        b_hh=weights[3],
+        Hs=np.zeros((C, T, S, H), dtype),
+        cache=np.zeros((C, T, S, K * H), dtype),
+        last=np.zeros((C, S, H), dtype),
+        dHs=np.zeros((C, T, S, H), dtype),
+        dX=np.zeros((C, T, S, F), dtype),
+        dW_ih=np.zeros((C, G * H, F), dtype),
+        dW_hh=np.zeros((C, G * H, H), dtype),
+        db_ih=np.zeros((C, G * H), dtype),
+        db_hh=np.zeros((C, G * H), dtype),
+        dA=np.zeros((C, T, S, D * H), dtype),
+        step_sq_norms=np.zeros((C, T), dtype),
+    )
+    return arrays
+
+
+ENTRY_POINTS = {
+    "forward": ["X", "lengths", "W_ih", "W_hh", "b_ih", "b_hh", "Hs", "cache"],
+    "infer": ["X", "lengths", "W_ih", "W_hh", "b_ih", "b_hh", "Hs", "last"],
+    "backward": [
+        "X",
+        "lengths",
+        "W_ih",
+        "W_hh",
+        "Hs",
+        "cache",
+        "dHs",
+        "dX",
+        "dW_ih",
+        "dW_hh",
+        "db_ih",
+        "db_hh",
+        "dA",
+        "step_sq_norms",
+    ],
+}
+
+
+def _call(kernel, entry, arrays):
+    args = [arrays[name] for name in ENTRY_POINTS[entry]]
+    extra = (1, 0, 2) if entry == "backward" else (1, 2)
+    getattr(kernel, entry)(*args, *extra)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_entry_points_check_every_shape(cell, entry):
+    """A direct call with any array of the wrong shape raises a ValueError
+    naming that array, before anything is written."""
+    kernel = CELLS[cell][0]
+    _call(kernel, entry, _entry_arguments(cell))
+    # X and W_hh set the sizes; every other array is checked against them
+    for name in ENTRY_POINTS[entry][1:]:
+        arrays = _entry_arguments(cell)
+        good = arrays[name]
+        arrays[name] = np.zeros(good.shape[:-1] + (good.shape[-1] + 1,), good.dtype)
+        with pytest.raises(ValueError, match=name):
+            _call(kernel, entry, arrays)
+        if good.ndim > 1:
+            arrays[name] = np.zeros((good.shape[0] + 1,) + good.shape[1:], good.dtype)
+            with pytest.raises(ValueError, match=name):
+                _call(kernel, entry, arrays)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_entry_points_reject_lengths_out_of_range(cell, entry):
+    kernel = CELLS[cell][0]
+    arrays = _entry_arguments(cell)
+    T = arrays["X"].shape[1]
+    arrays["lengths"] = arrays["lengths"].copy()
+    arrays["lengths"][0, 0] = T + 1
+    with pytest.raises(ValueError, match="lengths must lie in"):
+        _call(kernel, entry, arrays)
+    arrays["lengths"][0, 0] = -1
+    with pytest.raises(ValueError, match="lengths must lie in"):
+        _call(kernel, entry, arrays)
+    arrays = _entry_arguments(cell)
+    arrays["lengths"] = arrays["lengths"][:, ::-1].copy()
+    with pytest.raises(ValueError, match="non-increasing"):
+        _call(kernel, entry, arrays)

@@ -1,0 +1,460 @@
+# The time loop of every cell kernel, written once: included at the end of
+# _elman.pyx, _gru.pyx and _lstm.pyx, which define before the include
+#
+#   N_GATES, CACHE_WIDTH, DA_WIDTH, SEPARATE_HIDDEN (a cdef enum, per hidden
+#       unit: gate blocks, cache blocks (0: the pre-activations are the
+#       states), dA blocks; SEPARATE_HIDDEN: the recurrent product goes to its
+#       own buffer, the hidden-side gradient to the second half of dA, and the
+#       cell's backward step writes its own part of dh);
+#   _input_bias(b_ih, b_hh, bias, H): the bias added to the input projection;
+#   _forward_step(a, a_prev, gh, b_hh, h_prev, h, n, H, kind): the cell
+#       math of one step on its n running rows (rows of a: CACHE_WIDTH * H or,
+#       for CACHE_WIDTH 0, H values; a_prev: the previous step's rows, NULL at
+#       step 0; gh: the recurrent products when SEPARATE_HIDDEN);
+#   _backward_step(a, a_prev, h, h_prev, g, dh, dc, da, n, H, kind): the
+#       gradients of one step; returns the squared norm of dL/dh_t.
+#
+# Layout: see skrnn._layout and the docstring of _elman.pyx.
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
+
+import numpy as np
+
+from _blas cimport gemm
+from _common cimport floating, n_active
+
+# Steps per input-projection GEMM (forward and inference alike, so that the
+# two compute the same sums).
+cdef enum:
+    TIME_BLOCK = 16
+
+
+cdef inline void _project(
+    const floating* X, const floating* W_ih, const floating* bias, floating* a,
+    int rows, int lda, int F, int GH,
+) noexcept nogil:
+    """Input projections ``X W_ih' + bias`` of ``rows`` rows into ``a``."""
+    cdef int i, j
+    cdef floating* r
+    gemm(False, True, rows, GH, F, <floating> 1, X, F, W_ih, F, <floating> 0, a, lda)
+    for i in range(rows):
+        r = a + i * lda
+        for j in range(GH):
+            r[j] += bias[j]
+
+
+cdef inline void _recurrent(
+    const floating* h_prev, const floating* W_hh, floating* a, floating* gh,
+    int n, int lda, int H, int GH,
+) noexcept nogil:
+    """Add ``W_hh h_{t-1}`` to the step's rows (or, SEPARATE_HIDDEN, put it in gh)."""
+    if SEPARATE_HIDDEN:
+        gemm(False, True, n, GH, H, <floating> 1, h_prev, H, W_hh, H,
+             <floating> 0, gh, GH)
+    else:
+        gemm(False, True, n, GH, H, <floating> 1, h_prev, H, W_hh, H,
+             <floating> 1, a, lda)
+
+
+cdef void _forward_chunk(
+    const floating* X, const int* lengths, const floating* W_ih,
+    const floating* W_hh, const floating* bias, const floating* b_hh,
+    const floating* zeros, floating* Hs, floating* cache, floating* gh,
+    int T, int S, int F, int H, int kind,
+) noexcept nogil:
+    cdef int Tc = lengths[0] if S > 0 else 0
+    cdef int GH = N_GATES * H
+    cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
+    cdef floating* pre = cache if CACHE_WIDTH else Hs
+    cdef int b, t, i, n
+    cdef floating* a
+    cdef floating* h
+    cdef const floating* h_prev
+    for b in range((Tc + TIME_BLOCK - 1) // TIME_BLOCK):
+        t = b * TIME_BLOCK
+        _project(X + t * S * F, W_ih, bias, pre + t * S * P,
+                 min(TIME_BLOCK, Tc - t) * S, P, F, GH)
+    if SEPARATE_HIDDEN:
+        memset(gh, 0, S * GH * sizeof(floating))
+    for t in range(T):
+        n = n_active(lengths, S, t) if t < Tc else 0
+        a = pre + t * S * P
+        h = Hs + t * S * H
+        h_prev = h - S * H if t > 0 else zeros
+        if n > 0:
+            if t > 0:
+                _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+            _forward_step(a, a - S * P if t > 0 else NULL, gh, b_hh, h_prev, h,
+                          n, H, kind)
+        for i in range(n * H, S * H):
+            h[i] = 0
+        if CACHE_WIDTH:
+            for i in range(n * P, S * P):
+                a[i] = 0
+
+
+cdef void _infer_chunk(
+    const floating* X, const int* lengths, const floating* W_ih,
+    const floating* W_hh, const floating* bias, const floating* b_hh,
+    const floating* zeros, floating* Hs, floating* last, floating* work,
+    floating* ring, floating* gh, int T, int S, int F, int H, int kind,
+) noexcept nogil:
+    # work holds TIME_BLOCK + 1 steps of rows: slot 0 carries the step before
+    # the block (its cell state), slots 1.. the block's projections. Without
+    # Hs, the states live in ring (two steps) and only each row's last state
+    # is kept, in last.
+    cdef int Tc = lengths[0] if S > 0 else 0
+    cdef int GH = N_GATES * H
+    cdef int P = (CACHE_WIDTH if CACHE_WIDTH else 1) * H
+    cdef int block = S * P
+    cdef int t, i, n, slot, ending
+    cdef floating* a
+    cdef floating* h
+    cdef const floating* h_prev = zeros
+    if last != NULL:
+        memset(last, 0, S * H * sizeof(floating))
+    if SEPARATE_HIDDEN:
+        memset(gh, 0, S * GH * sizeof(floating))
+    for t in range(Tc):
+        slot = t % TIME_BLOCK + 1
+        if slot == 1:
+            if t > 0:
+                memcpy(work, work + TIME_BLOCK * block, block * sizeof(floating))
+            _project(X + t * S * F, W_ih, bias, work + block,
+                     min(TIME_BLOCK, Tc - t) * S, P, F, GH)
+        a = work + slot * block
+        n = n_active(lengths, S, t)
+        h = Hs + t * S * H if Hs != NULL else ring + (t % 2) * S * H
+        if t > 0:
+            _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+        _forward_step(a, a - block if t > 0 else NULL, gh, b_hh, h_prev, h, n,
+                      H, kind)
+        if Hs != NULL:
+            for i in range(n * H, S * H):
+                h[i] = 0
+        if last != NULL:
+            ending = n_active(lengths, S, t + 1)
+            if ending < n:
+                memcpy(last + ending * H, h + ending * H,
+                       (n - ending) * H * sizeof(floating))
+        h_prev = h
+    if Hs != NULL and Tc < T:
+        memset(Hs + Tc * S * H, 0, (T - Tc) * S * H * sizeof(floating))
+
+
+cdef void _backward_chunk(
+    const floating* X, const int* lengths, const floating* W_ih,
+    const floating* W_hh, const floating* zeros, const floating* Hs,
+    const floating* cache, const floating* dHs, floating* dA, floating* dh,
+    floating* dc, floating* dX, floating* dW_ih, floating* dW_hh,
+    floating* db_ih, floating* db_hh, floating* sq_norms, int T, int S, int F,
+    int H, int kind, int bptt_steps, bint need_dX,
+) noexcept nogil:
+    cdef int Tc = lengths[0] if S > 0 else 0
+    cdef int GH = N_GATES * H
+    cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
+    cdef int D = DA_WIDTH * H
+    cdef const floating* pre = cache if CACHE_WIDTH else Hs
+    cdef floating* dA_hh = dA + (GH if SEPARATE_HIDDEN else 0)
+    cdef int t, i, j, n
+    cdef const floating* a
+    cdef const floating* h
+    cdef floating* da
+    cdef floating* dah
+    memset(dh, 0, S * H * sizeof(floating))
+    memset(dc, 0, S * H * sizeof(floating))
+    for t in range(T):
+        sq_norms[t] = 0
+    for t in range(Tc - 1, -1, -1):
+        n = n_active(lengths, S, t)
+        a = pre + t * S * P
+        h = Hs + t * S * H
+        # dh (and dc) hold the gradients reaching step t from step t + 1.
+        sq_norms[t] = _backward_step(
+            a, a - S * P if t > 0 else NULL, h, h - S * H if t > 0 else zeros,
+            dHs + t * S * H, dh, dc, dA + t * S * D, n, H, kind)
+        for i in range((t * S + n) * D, (t + 1) * S * D):
+            dA[i] = 0
+        if t > 0:
+            if bptt_steps > 0 and t % bptt_steps == 0:
+                for i in range(n * H):
+                    dh[i] = 0
+                    dc[i] = 0
+            else:
+                gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D, D,
+                     W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh, H)
+    # Weight gradients of the whole chunk as single GEMMs (h_{-1} = 0, so the
+    # recurrent product starts at step 1).
+    gemm(True, False, GH, F, Tc * S, <floating> 1, dA, D, X, F, <floating> 0,
+         dW_ih, F)
+    gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D, Hs, H,
+         <floating> 0, dW_hh, H)
+    for j in range(GH):
+        db_ih[j] = 0
+        db_hh[j] = 0
+    for i in range(Tc * S):
+        da = dA + i * D
+        for j in range(GH):
+            db_ih[j] += da[j]
+        if SEPARATE_HIDDEN:
+            dah = dA_hh + i * D
+            for j in range(GH):
+                db_hh[j] += dah[j]
+    if not SEPARATE_HIDDEN:
+        for j in range(GH):
+            db_hh[j] = db_ih[j]
+    for i in range(Tc * S * D, T * S * D):
+        dA[i] = 0
+    if need_dX:
+        gemm(False, False, Tc * S, F, GH, <floating> 1, dA, D, W_ih, F,
+             <floating> 0, dX, F)
+        for i in range(Tc * S * F, T * S * F):
+            dX[i] = 0
+
+
+# ----------------------------------------------------------- shape checks
+def _expect(name, array, want):
+    got = tuple(array.shape)
+    if got != tuple(want):
+        raise ValueError(
+            f"{name} has shape {got}, expected {tuple(want)} from the shapes "
+            "of X and W_hh."
+        )
+
+
+def _check_layer(X, lengths, W_ih, W_hh):
+    """Check a layer's input, lengths and weight matrices; return (C, T, S, F, H)."""
+    C, T, S, F = X.shape
+    H = W_hh.shape[1]
+    _expect("W_hh", W_hh, (N_GATES * H, H))
+    _expect("W_ih", W_ih, (N_GATES * H, F))
+    _expect("lengths", lengths, (C, S))
+    lens = np.asarray(lengths)
+    if lens.size and (lens.min() < 0 or lens.max() > T):
+        raise ValueError(f"lengths must lie in [0, {T}] (the steps of X).")
+    if S > 1 and np.any(lens[:, 1:] > lens[:, :-1]):
+        raise ValueError("lengths must be non-increasing within each chunk.")
+    return C, T, S, F, H
+
+
+# ------------------------------------------------------------ entry points
+def forward(
+    const floating[:, :, :, ::1] X,
+    const int[:, ::1] lengths,
+    const floating[:, ::1] W_ih,
+    const floating[:, ::1] W_hh,
+    const floating[::1] b_ih,
+    const floating[::1] b_hh,
+    floating[:, :, :, ::1] Hs,
+    floating[:, :, :, ::1] cache,
+    int activation,
+    int n_threads,
+):
+    """Run one layer over a chunked batch, keeping what :func:`backward` needs.
+
+    G is the cell's number of gate blocks (Elman 1, GRU 3, LSTM 4) and K its
+    cache width per hidden unit (Elman 0, GRU 4, LSTM 6); see the module
+    docstring for the cell's equations and cache.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_chunks, T, S, F)
+        Layer input; values at padded steps are ignored.
+    lengths : ndarray of shape (n_chunks, S), int32
+        Length of each sequence, non-increasing within a chunk (0 = empty row).
+    W_ih : ndarray of shape (G * H, F)
+    W_hh : ndarray of shape (G * H, H)
+    b_ih, b_hh : ndarray of shape (G * H,)
+        Weights in PyTorch's layout.
+    Hs : ndarray of shape (n_chunks, T, S, H)
+        Output: the hidden states; zero at padded steps.
+    cache : ndarray of shape (n_chunks, T, S, K * H)
+        Output: per step and row what :func:`backward` needs; zero at padded
+        steps.
+    activation : int
+        Elman: 0 identity, 1 tanh, 2 logistic, 3 relu. Ignored by the gated
+        cells, whose gate functions are fixed.
+    n_threads : int
+        OpenMP threads over chunks.
+    """
+    cdef int C, T, S, F, H
+    C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
+    _expect("b_ih", b_ih, (N_GATES * H,))
+    _expect("b_hh", b_hh, (N_GATES * H,))
+    _expect("Hs", Hs, (C, T, S, H))
+    _expect("cache", cache, (C, T, S, CACHE_WIDTH * H))
+    cdef int c
+    if C == 0 or T == 0 or S == 0:
+        return
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
+    _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
+    cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
+    cdef floating[:, ::1] gh = np.empty(
+        (C, S * N_GATES * H if SEPARATE_HIDDEN else 1), dtype=dtype)
+    with nogil:
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
+            _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+                           &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
+                           &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
+                           T, S, F, H, activation)
+
+
+def infer(
+    const floating[:, :, :, ::1] X,
+    const int[:, ::1] lengths,
+    const floating[:, ::1] W_ih,
+    const floating[:, ::1] W_hh,
+    const floating[::1] b_ih,
+    const floating[::1] b_hh,
+    floating[:, :, :, ::1] Hs,
+    floating[:, :, ::1] last,
+    int activation,
+    int n_threads,
+):
+    """Run one layer for prediction only: no cache, states as long as needed.
+
+    The same sums in the same order as :func:`forward`, so the states are
+    the ones :func:`forward` computes. Each thread works in a few steps'
+    worth of memory.
+
+    Parameters
+    ----------
+    X, lengths, W_ih, W_hh, b_ih, b_hh, activation, n_threads :
+        As in :func:`forward`.
+    Hs : ndarray of shape (n_chunks, T, S, H) or (0, 0, 0, 0)
+        Output: every hidden state (zero at padded steps); skipped when empty.
+    last : ndarray of shape (n_chunks, S, H) or (0, 0, 0)
+        Output: the state at each row's last real step (zero for empty rows);
+        skipped when empty.
+    """
+    cdef int C, T, S, F, H
+    C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
+    _expect("b_ih", b_ih, (N_GATES * H,))
+    _expect("b_hh", b_hh, (N_GATES * H,))
+    cdef bint want_all = Hs.shape[0] > 0
+    cdef bint want_last = last.shape[0] > 0
+    if want_all:
+        _expect("Hs", Hs, (C, T, S, H))
+    if want_last:
+        _expect("last", last, (C, S, H))
+    cdef int c
+    if C == 0 or T == 0 or S == 0 or not (want_all or want_last):
+        return
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
+    _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
+    cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
+    cdef signed char[::1] failed = np.zeros(C, dtype=np.int8)
+    cdef size_t n_work = (TIME_BLOCK + 1) * S * (CACHE_WIDTH if CACHE_WIDTH else 1) * H
+    cdef size_t n_ring = 0 if want_all else 2 * S * H
+    cdef size_t n_gh = S * N_GATES * H if SEPARATE_HIDDEN else 0
+    cdef floating* work
+    with nogil, parallel(num_threads=n_threads):
+        work = <floating*> malloc((n_work + n_ring + n_gh) * sizeof(floating))
+        for c in prange(C, schedule='static', chunksize=1):
+            if work == NULL:
+                failed[c] = 1
+                continue
+            _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+                         &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
+                         &Hs[c, 0, 0, 0] if want_all else NULL,
+                         &last[c, 0, 0] if want_last else NULL,
+                         work, work + n_work, work + n_work + n_ring,
+                         T, S, F, H, activation)
+        free(work)
+    if np.any(failed):
+        raise MemoryError("could not allocate the inference workspace")
+
+
+def backward(
+    const floating[:, :, :, ::1] X,
+    const int[:, ::1] lengths,
+    const floating[:, ::1] W_ih,
+    const floating[:, ::1] W_hh,
+    const floating[:, :, :, ::1] Hs,
+    const floating[:, :, :, ::1] cache,
+    const floating[:, :, :, ::1] dHs,
+    floating[:, :, :, ::1] dX,
+    floating[:, :, ::1] dW_ih,
+    floating[:, :, ::1] dW_hh,
+    floating[:, ::1] db_ih,
+    floating[:, ::1] db_hh,
+    floating[:, :, :, ::1] dA,
+    floating[:, ::1] step_sq_norms,
+    int activation,
+    int bptt_steps,
+    int n_threads,
+):
+    """Backpropagation through time for one layer over a chunked batch.
+
+    G and K as in :func:`forward`; D is the width of ``dA`` per hidden unit
+    (G, or 2 G for the GRU, whose hidden-side gradients differ from the
+    input-side ones).
+
+    Parameters
+    ----------
+    X, lengths, W_ih, W_hh, Hs, cache : as in :func:`forward` (Hs, cache its
+        outputs).
+    dHs : ndarray of shape (n_chunks, T, S, H)
+        Gradient of the loss with respect to each hidden state from above
+        (read-out or next layer); ignored at padded steps.
+    dX : ndarray of shape (n_chunks, T, S, F) or (0, 0, 0, 0)
+        Output: gradient with respect to the layer input (zero at padded
+        steps); skipped when empty.
+    dW_ih : ndarray of shape (n_chunks, G * H, F)
+    dW_hh : ndarray of shape (n_chunks, G * H, H)
+    db_ih, db_hh : ndarray of shape (n_chunks, G * H)
+        Output: each chunk's weight gradients; the caller sums them over
+        chunks in chunk order.
+    dA : ndarray of shape (n_chunks, T, S, D * H)
+        Output: per step (zero at padded steps), the gradient with respect to
+        the input-side pre-activations ``W_ih x_t + b_ih`` (first G H), and
+        for the GRU then the hidden-side ``W_hh h_{t-1} + b_hh``: step t's
+        contribution to the weight gradients is ``dA_t[:, :GH]' x_t`` and
+        ``dA_t[:, -GH:]' h_{t-1}``.
+    step_sq_norms : ndarray of shape (n_chunks, T)
+        Output: squared norm of the total gradient with respect to the hidden
+        states of each step (all rows of the chunk), the vanishing-gradient
+        picture.
+    activation : int
+        As in :func:`forward`.
+    bptt_steps : int
+        Truncated BPTT window: the gradient does not flow from step t to step
+        t - 1 (through any state) when t is a multiple of it; 0 means full
+        BPTT.
+    n_threads : int
+        OpenMP threads over chunks.
+    """
+    cdef int C, T, S, F, H
+    C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
+    cdef int GH = N_GATES * H
+    cdef bint need_dX = dX.shape[0] > 0
+    _expect("Hs", Hs, (C, T, S, H))
+    _expect("cache", cache, (C, T, S, CACHE_WIDTH * H))
+    _expect("dHs", dHs, (C, T, S, H))
+    if need_dX:
+        _expect("dX", dX, (C, T, S, F))
+    _expect("dW_ih", dW_ih, (C, GH, F))
+    _expect("dW_hh", dW_hh, (C, GH, H))
+    _expect("db_ih", db_ih, (C, GH))
+    _expect("db_hh", db_hh, (C, GH))
+    _expect("dA", dA, (C, T, S, DA_WIDTH * H))
+    _expect("step_sq_norms", step_sq_norms, (C, T))
+    cdef int c
+    if C == 0 or T == 0 or S == 0:
+        return
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
+    cdef floating[:, :, ::1] dc = np.empty((C, S, H), dtype=dtype)
+    cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
+    with nogil:
+        for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
+            _backward_chunk(
+                &X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_hh[0, 0],
+                &zeros[0], &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &dHs[c, 0, 0, 0],
+                &dA[c, 0, 0, 0], &dh[c, 0, 0], &dc[c, 0, 0],
+                &dX[c, 0, 0, 0] if need_dX else NULL, &dW_ih[c, 0, 0],
+                &dW_hh[c, 0, 0], &db_ih[c, 0], &db_hh[c, 0], &step_sq_norms[c, 0],
+                T, S, F, H, activation, bptt_steps, need_dX)
