@@ -31,7 +31,6 @@ cdef enum:
 ACTIVATIONS = {"identity": IDENTITY, "tanh": TANH, "logistic": LOGISTIC, "relu": RELU}
 
 
-
 cdef inline void _input_bias(
     const floating* b_ih, const floating* b_hh, floating* bias, int H,
 ) noexcept nogil:
