@@ -384,6 +384,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
             self._update_no_improvement_count(early_stopping, val, task)
+            self._checkpoint(f"epoch {self.n_iter_}")
             if self._no_improvement_count > self.n_iter_no_change:
                 if early_stopping:
                     msg = (
@@ -409,9 +410,19 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
-        if early_stopping and getattr(self, "_best_params", None) is not None:
-            self._set_params_arrays(self._best_params)
-            self._best_params = None
+        self._end_fit()
+
+    def _end_fit(self):
+        # with early stopping, the weights of the best validation score
+        if getattr(self, "_best_params", None) is None:
+            return ""
+        self._set_params_arrays(self._best_params)
+        self._best_params = None
+        best = int(np.argmax(self.validation_scores_)) + 1
+        return (
+            f", with early stopping's weights: those of epoch {best}, the best "
+            "validation score so far"
+        )
 
     def _update_no_improvement_count(self, early_stopping, val, task):
         if early_stopping:
