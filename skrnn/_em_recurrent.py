@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from . import _em, _network
+from . import _em, _memory, _network
 from ._contract import SequenceModel
 from ._data import validate_for_predict
 from ._layout import make_chunking, to_chunks
@@ -366,6 +366,20 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         rng = check_random_state(self.random_state)
         n_threads = effective_n_threads(self.n_jobs)
+        _memory.check(
+            _memory.em_fit_bytes(
+                X.shape[0],
+                X.shape[1],
+                X.shape[2],
+                self.n_hidden,
+                Y.shape[2],
+                X.dtype.itemsize,
+            ),
+            "EMRecurrentRegressor.fit",
+            "EM's M-step holds the outer products of every step's inputs, "
+            "(n_steps_total, (n_features + n_hidden + 1)^2): fit on fewer or "
+            "shorter sequences or with fewer n_hidden",
+        )
         results = []
         with blas_single_threaded():
             data = self._prepare(X, lengths, Y, sample_weight)
