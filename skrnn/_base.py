@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _network, _solvers
+from . import _memory, _network, _solvers
 from ._contract import SequenceModel
 from ._data import validate_for_predict
 from ._network import ACTIVATIONS, Cell, Network
@@ -336,6 +336,23 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                     stacklevel=2,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n))
+        _memory.check(
+            _memory.gradient_fit_bytes(
+                self._cell,
+                self._layer_sizes(),
+                X.shape[2],
+                batch_size,
+                X.shape[1],
+                Y.shape[2],
+                X.dtype.itemsize,
+                step_shares=solver.needs_step_shares,
+            ),
+            f"{type(self).__name__}.fit with batch_size={batch_size}",
+            "lower batch_size, or cut the sequences into shorter windows: the "
+            "forward pass keeps every step's states and caches of a minibatch, "
+            "which bptt_steps does not shorten (it truncates only the backward "
+            "pass), or use fewer or smaller hidden layers",
+        )
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
         for _ in range(self.max_iter):
@@ -384,6 +401,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
             self._update_no_improvement_count(early_stopping, val, task)
+            self._checkpoint(f"epoch {self.n_iter_}")
             if self._no_improvement_count > self.n_iter_no_change:
                 if early_stopping:
                     msg = (
@@ -409,9 +427,19 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
-        if early_stopping and getattr(self, "_best_params", None) is not None:
-            self._set_params_arrays(self._best_params)
-            self._best_params = None
+        self._end_fit()
+
+    def _end_fit(self):
+        # with early stopping, the weights of the best validation score
+        if getattr(self, "_best_params", None) is None:
+            return ""
+        self._set_params_arrays(self._best_params)
+        self._best_params = None
+        best = int(np.argmax(self.validation_scores_)) + 1
+        return (
+            f", with early stopping's weights: those of epoch {best}, the best "
+            "validation score so far"
+        )
 
     def _update_no_improvement_count(self, early_stopping, val, task):
         if early_stopping:

@@ -8,9 +8,12 @@ abstract methods of :class:`SequenceModel`; a model never calls a task's
 methods, and learns what it needs of the task from a :class:`TaskSpec`.
 """
 
+import copy
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Number
 
 import numpy as np
 
@@ -76,7 +79,61 @@ class SequenceModel(ABC):
         """Read-out values in batch order: ``(n, n_outputs)``, or per step
         ``(n, T, n_outputs)`` with NaN at padded steps."""
 
+    def _checkpoint(self, finished):
+        """Record the state after a finished epoch (EM: iteration).
+
+        A fit interrupted later (KeyboardInterrupt) goes back to the last
+        recorded state, calls :meth:`_end_fit` and returns; ``finished``
+        names that epoch in the warning, e.g. ``"epoch 3"``.
+        """
+        self._fit_checkpoint = (finished, state_copy(self))
+
+    def _end_fit(self):
+        """What a fit that stops after the last finished epoch does at its
+        end (after an interrupt too); returns a note for the warning or ''."""
+        return ""
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+def state_copy(estimator):
+    """A copy of everything a fit may change: the estimator's ``__dict__`` with
+    its fitted state copied and its constructor parameters kept by reference
+    (a ``random_state`` instance stays the caller's object)."""
+    params = _param_names(type(estimator))
+    return {
+        key: value if key in params else _copied(value)
+        for key, value in vars(estimator).items()
+        if key != "_fit_checkpoint"
+    }
+
+
+def restore_state(estimator, state):
+    """Put ``estimator`` back into a :func:`state_copy`, parameters kept."""
+    params = _param_names(type(estimator))
+    kept = {key: value for key, value in vars(estimator).items() if key in params}
+    vars(estimator).clear()
+    vars(estimator).update(state)
+    vars(estimator).update(kept)
+
+
+@functools.cache
+def _param_names(cls):
+    return frozenset(cls._get_param_names())
+
+
+def _copied(value):
+    # the containers of fitted state by hand: a third of deepcopy's time,
+    # which a checkpoint after every epoch of a small fit notices
+    if isinstance(value, (Number, str, type(None))):
+        return value
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return copy.deepcopy(value)

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from . import _reservoir
+from . import _memory, _reservoir
 from ._contract import SequenceModel
 from ._data import validate_for_predict
 from ._docs import format_docstring
@@ -158,6 +158,7 @@ class BaseEchoState(SequenceModel, BaseEstimator):
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         Y = self._readout_targets(Y)
         sw = sample_weight
+        self._check_memory(X, Y.shape[2], f"{type(self).__name__}.fit")
         self._init_reservoir(X.shape[2], X.dtype, check_random_state(self.random_state))
         ch = make_chunking(lengths)
         (c, t, s), targets, weights = self._read_out_steps(ch, Y, sw)
@@ -203,7 +204,13 @@ class BaseEchoState(SequenceModel, BaseEstimator):
     def _validate_for_predict(self, X):
         return validate_for_predict(self, X, dtype_of="input_weights_")
 
+    def _check_memory(self, X, n_outputs, what):
+        n, T, F = X.shape
+        estimate = _memory.echo_state_bytes(n, T, F, n_outputs, X.dtype.itemsize)
+        _memory.check(estimate, what, "use fewer or shorter sequences per call")
+
     def _raw_outputs(self, X, lengths):
+        self._check_memory(X, self.n_outputs_, "predict")
         n_threads = effective_n_threads(self.n_jobs)
         ch = make_chunking(lengths)
         C, S, T = ch.n_chunks, ch.chunk_size, ch.n_steps

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from . import _em, _network
+from . import _em, _memory, _network
 from ._contract import SequenceModel
 from ._data import validate_for_predict
 from ._layout import make_chunking, to_chunks
@@ -209,7 +209,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     def _readout(self, data, W, n_threads):
         """Run the network on its own states, fit V, c by least squares; the
         training loss is 0.5 x the residual's mean square."""
-        X, lengths, _, Yt, entries, w = data
+        X, lengths, _, Yt, entries, w, _, _ = data
         net = self._network(
             [self._layer(W)],
             np.zeros((Yt.shape[1], W.shape[0]), W.dtype),
@@ -229,7 +229,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
         return V, c, loss
 
     def _e_step(self, data, W, V, c, n_threads):
-        X, lengths, ch, _, _, _ = data
+        X, lengths, ch, _, _, _, Dc, has = data
         H = W.shape[0]
         F = X.shape[2]
         # pinv: with collinear outputs V V' is singular to rounding, and the
@@ -252,8 +252,8 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
             V,
             c,
             np.ascontiguousarray(gain, dtype=dtype),
-            self._Dc,
-            self._has,
+            Dc,
+            has,
             dtype.type(EPS),
             Zt,
             work,
@@ -303,8 +303,8 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
             entries[c_idx, ch.lengths[c_idx, s_idx] - 1, s_idx] = True
             Yc = np.zeros(ch.mask.shape + (Y.shape[2],))
             Yc[c_idx, ch.lengths[c_idx, s_idx] - 1, s_idx] = Y[ch.order[rows], 0]
-        self._has = entries.astype(X.dtype)
-        self._Dc = np.where(entries[..., None], np.nan_to_num(Yc), 0).astype(X.dtype)
+        has = entries.astype(X.dtype)
+        Dc = np.where(entries[..., None], np.nan_to_num(Yc), 0).astype(X.dtype)
         wc = np.zeros(ch.n_chunks * ch.chunk_size)
         wc[ch.order >= 0] = sw[ch.order[ch.order >= 0]]
         w = np.broadcast_to(wc.reshape(ch.n_chunks, 1, -1), entries.shape)[entries]
@@ -313,9 +313,11 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
         else:
             Yt = Y[:, 0]
             w = sw
-        return (X, lengths, ch, Yt.astype(X.dtype), entries, w)
+        return (X, lengths, ch, Yt.astype(X.dtype), entries, w, Dc, has)
 
-    def _fit_once(self, data, rng, n_threads):
+    def _fit_once(self, data, rng, n_threads, results):
+        """One initialisation's EM iterations; ``results`` are the earlier
+        initialisations', which an interrupted fit keeps if they are better."""
         X = data[0]
         F, H, n_out = X.shape[2], self.n_hidden, data[3].shape[1]
         bound = 6 / np.sqrt(H)
@@ -351,6 +353,9 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
                 no_improvement = 0
             if loss < best[0]:
                 best = (loss, W, V, c)
+            self._set_fitted(results + [(best, curve, False)])
+            init = f" of initialisation {len(results) + 1}" if self.n_init > 1 else ""
+            self._checkpoint(f"iteration {it + 1}{init}")
             if no_improvement > self.n_iter_no_change:
                 converged = True
                 break
@@ -362,13 +367,38 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         rng = check_random_state(self.random_state)
         n_threads = effective_n_threads(self.n_jobs)
+        _memory.check(
+            _memory.em_fit_bytes(
+                X.shape[0],
+                X.shape[1],
+                X.shape[2],
+                self.n_hidden,
+                Y.shape[2],
+                X.dtype.itemsize,
+            ),
+            "EMRecurrentRegressor.fit",
+            "EM's M-step holds the outer products of every step's inputs, "
+            "(n_steps_total, (n_features + n_hidden + 1)^2): fit on fewer or "
+            "shorter sequences or with fewer n_hidden",
+        )
         results = []
         with blas_single_threaded():
             data = self._prepare(X, lengths, Y, sample_weight)
             for _ in range(self.n_init):
-                results.append(self._fit_once(data, rng, n_threads))
+                results.append(self._fit_once(data, rng, n_threads, results))
+        if not self._set_fitted(results):
+            warnings.warn(
+                f"EM: maximum iterations ({self.max_iter}) reached and the loss is "
+                "still improving.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _set_fitted(self, results):
+        """The fitted attributes from the best of ``results``; returns whether
+        that fit converged."""
         (loss, W, V, c), curve, converged = min(results, key=lambda r: r[0][0])
-        del self._has, self._Dc
         self.coefs_ = [self._layer(W)]
         self.output_coef_ = np.ascontiguousarray(V)
         self.output_intercept_ = np.ascontiguousarray(c)
@@ -377,14 +407,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
         self.loss_ = curve[-1] if curve else loss
         self.n_iter_ = len(curve)
         self.n_outputs_ = V.shape[0]
-        if not converged:
-            warnings.warn(
-                f"EM: maximum iterations ({self.max_iter}) reached and the loss is "
-                "still improving.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+        return converged
 
     # ------------------------------------------------------------ prediction
     def _validate_for_predict(self, X):

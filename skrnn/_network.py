@@ -12,7 +12,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import _elman
+from . import _elman, _memory
 from ._layout import (
     INFER_CHUNK_SIZE,
     from_chunks,
@@ -294,6 +294,23 @@ def raw_outputs(net, X, lengths, n_threads):
     Runs :func:`infer` in blocks of ``PREDICT_BLOCK`` sequences to bound
     memory.
     """
+    n, T = X.shape[:2]
+    n_out = net.output_coef.shape[0]
+    _memory.check(
+        _memory.forward_bytes(
+            net.cell,
+            [layer["weight_hh"].shape[1] for layer in net.coefs],
+            X.shape[2],
+            min(n, PREDICT_BLOCK),
+            T,
+            n_out,
+            net.output_coef.dtype.itemsize,
+        )
+        # the per-step result, gathered from the layout and padded
+        + (3 * n * T * n_out * 8 if net.return_sequences else 0),
+        "predict",
+        _memory.PREDICT_FIX,
+    )
     blocks = []
     for start in range(0, X.shape[0], PREDICT_BLOCK):
         part = slice(start, start + PREDICT_BLOCK)

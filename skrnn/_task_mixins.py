@@ -9,6 +9,7 @@ no target) and how predictions are decoded. It calls the model only through
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from . import _loss
-from ._contract import TaskSpec
+from ._contract import TaskSpec, restore_state, state_copy
 from ._data import pad_sequences, validate_sequences, validate_targets
 
 if TYPE_CHECKING:
@@ -54,9 +55,41 @@ def _no_stratification(Y):
 
 
 class _TaskMixin:
-    """The fit that both tasks share: validate, encode, hand to the model."""
+    """The fit that both tasks share: validate, encode, hand to the model.
+
+    It is also where a fit fails safely, for every model alike: any exception
+    puts the estimator back as it was before the call (fitted or not), and a
+    KeyboardInterrupt after a finished epoch keeps the model of that epoch
+    (see :meth:`~skrnn._contract.SequenceModel._checkpoint`).
+    """
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        before = state_copy(self)
+        self._fit_checkpoint = None
+        try:
+            return self._fit_validated(X, y, sample_weight, incremental, classes)
+        except KeyboardInterrupt:
+            if self._fit_checkpoint is None:
+                restore_state(self, before)
+                raise
+            finished, state = self._fit_checkpoint
+            restore_state(self, state)
+            note = self._end_fit()
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) at "
+                f"{finished}: the model keeps the weights and attributes of "
+                f"{finished}, the last finished one{note}.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return self
+        except BaseException:
+            restore_state(self, before)
+            raise
+        finally:
+            vars(self).pop("_fit_checkpoint", None)
+
+    def _fit_validated(self, X, y, sample_weight, incremental, classes):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "

@@ -1,0 +1,100 @@
+"""Peak memory estimates of fit and predict, checked before allocating.
+
+Each estimate counts the large arrays that one step of the work holds at
+once (a minibatch's chunked inputs, states, caches and gradients; a predict
+block; EM's Gram products; the echo state reservoir's inputs), in bytes. An
+estimate above the memory the machine has available is a ``MemoryError``
+that names the estimate and what lowers it, instead of a kill by the
+operating system's out-of-memory handler half-way through.
+"""
+
+from ._layout import CHUNK_SIZE
+
+
+def available_bytes():
+    """``MemAvailable`` of ``/proc/meminfo`` (Linux), None where unreadable."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check(estimate, what, fix):
+    """Raise a ``MemoryError`` if ``estimate`` bytes exceed what is available.
+
+    ``what`` names the work (``"fit"``), ``fix`` says what lowers the estimate.
+    """
+    available = available_bytes()
+    if available is not None and estimate > available:
+        raise MemoryError(
+            f"{what} needs about {_gib(estimate)} of memory at its peak but "
+            f"{_gib(available)} is available; {fix}."
+        )
+
+
+def _gib(n_bytes):
+    return f"{n_bytes / 2**30:.2f} GiB"
+
+
+def _rows(n_sequences):
+    """Rows of the chunked layout: sequences rounded up to whole chunks."""
+    size = max(1, min(CHUNK_SIZE, n_sequences))
+    return -(-n_sequences // size) * size
+
+
+def forward_bytes(cell, sizes, n_features, n_sequences, n_steps, n_outputs, itemsize):
+    """A forward pass over a batch: its chunked inputs (and the copy that
+    makes them), each layer's states and cache, the read-out's outputs."""
+    steps = _rows(n_sequences) * n_steps
+    per_step = 2 * n_features + n_outputs
+    per_step += sum(H * (1 + cell.cache_width) for H in sizes)
+    return steps * per_step * itemsize
+
+
+def gradient_fit_bytes(
+    cell, sizes, n_features, batch, n_steps, n_outputs, itemsize, *, step_shares
+):
+    """One minibatch's forward and backward pass.
+
+    The backward pass adds, for the layer it is in, the gradients of its
+    states and inputs and its pre-activations' (``dA``), and each chunk's
+    weight gradients; the simplex direction keeps each step's share of them.
+    """
+    steps = _rows(batch) * n_steps
+    layers = list(zip([n_features, *sizes[:-1]], sizes, strict=True))
+    dA_width = cell.n_gates * (2 if cell.hidden_side_grad else 1)
+    n_chunks = -(-batch // CHUNK_SIZE)
+    backward = max(
+        steps * (H + F + dA_width * H) + n_chunks * cell.n_gates * H * (F + H + 2)
+        for F, H in layers
+    )
+    n_recurrent = sum(cell.n_gates * H * (F + H + 2) for F, H in layers)
+    shares = n_steps * n_recurrent if step_shares else 0
+    forward = forward_bytes(
+        cell, sizes, n_features, batch, n_steps, n_outputs, itemsize
+    )
+    return forward + (backward + shares + steps * n_outputs) * itemsize
+
+
+def em_fit_bytes(n_sequences, n_steps, n_features, n_hidden, n_outputs, itemsize):
+    """EM's largest step, the M-step: the row-wise outer products of the
+    inputs ``u(n)`` of every step, ``(n_steps_total, D^2)`` with
+    ``D = n_features + n_hidden + 1``, beside the E-step's chunked states,
+    inputs and targets."""
+    steps = _rows(n_sequences) * n_steps
+    D = n_features + n_hidden + 1
+    return steps * (D * D + 2 * D + 3 * n_hidden + 2 * n_outputs) * itemsize
+
+
+def echo_state_bytes(n_sequences, n_steps, n_features, n_outputs, itemsize):
+    """The reservoir's chunked inputs (built whole, run in blocks) and the
+    per-step outputs or read-out targets with their indices."""
+    steps = _rows(n_sequences) * n_steps
+    return steps * (2 * n_features * itemsize + 3 * n_outputs * itemsize + 3 * 8)
+
+
+PREDICT_FIX = "predict fewer or shorter sequences per call"
