@@ -21,6 +21,18 @@ def forward(
     activation: int,
     n_threads: int,
 ) -> None: ...
+def infer(
+    X: Float,
+    lengths: NDArray[np.int32],
+    W_ih: Float,
+    W_hh: Float,
+    b_ih: Float,
+    b_hh: Float,
+    Hs: Float,
+    last: Float,
+    activation: int,
+    n_threads: int,
+) -> None: ...
 def backward(
     X: Float,
     lengths: NDArray[np.int32],

@@ -12,8 +12,9 @@ from numpy.testing import assert_allclose
 
 from skrnn import _elman, _gru, _lstm
 from skrnn._layout import from_chunks, make_chunking, to_chunks
+from skrnn._network import ACTIVATIONS
 
-ACTIVATION_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+ACTIVATION_CODES = ACTIVATIONS  # the codes the compiled modules define
 
 # name: (kernel module, gates per unit, cache width per unit, reference step, init)
 CELLS = {
