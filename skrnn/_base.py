@@ -382,6 +382,16 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                 solver.update(self._params(), grads, self._solver_state, self)
                 total += loss * idx.shape[0]
             if diverged or not all(np.all(np.isfinite(p)) for p in self._params()):
+                if self.n_iter_ == 0:
+                    # nothing learned to keep: the initial weights would
+                    # predict as if trained (the fit restores the old state)
+                    raise ValueError(
+                        "Training diverged in the first epoch (the loss or a "
+                        "gradient is not finite), so no weights were learned. "
+                        "Lower learning_rate_init, set clip_norm, or scale y, "
+                        "e.g. with TransformedTargetRegressor(transformer="
+                        "StandardScaler())."
+                    )
                 self._set_params_arrays(best_params)
                 warnings.warn(
                     f"Training diverged in epoch {self.n_iter_ + 1} (the loss or a "

@@ -313,7 +313,14 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
         else:
             Yt = Y[:, 0]
             w = sw
-        return (X, lengths, ch, Yt.astype(X.dtype), entries, w, Dc, has)
+        with np.errstate(over="ignore"):
+            Yt = Yt.astype(X.dtype)
+        if not np.isfinite(Yt).all():
+            raise ValueError(
+                f"The targets do not fit in {X.dtype.name} (largest |y|: "
+                f"{np.nanmax(np.abs(Y)):.3g}); scale y, or pass X as float64."
+            )
+        return (X, lengths, ch, Yt, entries, w, Dc, has)
 
     def _fit_once(self, data, rng, n_threads, results):
         """One initialisation's EM iterations; ``results`` are the earlier

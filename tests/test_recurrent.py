@@ -260,6 +260,15 @@ def test_divergence_warns_and_keeps_finite_weights(rng):
     assert np.all(np.isfinite(est.predict(X)))
 
 
+def test_divergence_in_the_first_epoch_raises_and_leaves_no_model(rng):
+    X, _, y = _sum_task(rng)
+    est = RNNRegressor(hidden_layer_sizes=4, max_iter=3, random_state=0)
+    with pytest.raises(ValueError, match="diverged in the first epoch"):
+        est.fit(X.astype(np.float32), y * 1e300)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
 def test_verbose_prints_one_line_per_epoch(rng, capsys):
     X, _, y = _sum_task(rng)
     with warnings.catch_warnings():
