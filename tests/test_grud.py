@@ -1,0 +1,129 @@
+"""GRU-D's NumPy forward and BPTT: finite differences and PyTorch autograd."""
+
+import numpy as np
+import pytest
+
+from skrnn import _grud
+
+
+def _problem(rng, n=5, T=7, F=3, H=4, missing=0.4, dtype=np.float64):
+    X = rng.normal(size=(n, T, F)).astype(dtype)
+    X[rng.random(X.shape) < missing] = np.nan
+    lengths = rng.integers(1, T + 1, size=n)
+    lengths[0] = T
+    for i, L in enumerate(lengths):
+        X[i, L:] = np.nan
+    times = np.cumsum(rng.uniform(0.5, 2.0, size=(n, T)), axis=1).astype(dtype)
+    p = {
+        "weight_ih": rng.normal(scale=0.5, size=(3 * H, 2 * F)),
+        "weight_hh": rng.normal(scale=0.5, size=(3 * H, H)),
+        "bias_ih": rng.normal(scale=0.1, size=3 * H),
+        "bias_hh": rng.normal(scale=0.1, size=3 * H),
+        # both signs, so that the max(0, .) of the decays is exercised
+        "decay_x_weight": rng.normal(size=F),
+        "decay_x_bias": rng.normal(scale=0.5, size=F),
+        "decay_h_weight": rng.normal(scale=0.5, size=(H, F)),
+        "decay_h_bias": rng.normal(scale=0.5, size=H),
+    }
+    p = {k: v.astype(dtype) for k, v in p.items()}
+    x_mean = rng.normal(size=F).astype(dtype)
+    return X, times, lengths, p, x_mean
+
+
+def _loss(p, data, G):
+    Hs, _ = _grud.forward(p, *data)
+    return float((Hs * G).sum())
+
+
+def test_observed_inputs_follow_che_et_al():
+    X = np.array([[[1.0], [np.nan], [np.nan], [4.0], [np.nan]]])
+    times = np.array([[0.0, 1.0, 3.0, 4.0, 8.0]])
+    values, mask, delta, last = _grud.observed_inputs(X, times)
+    np.testing.assert_array_equal(mask[0, :, 0], [1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(values[0, :, 0], [1, 0, 0, 4, 0])
+    # s_t - s_{t-1} (+ delta_{t-1} where the feature was missing at t-1)
+    np.testing.assert_array_equal(delta[0, :, 0], [0, 1, 3, 4, 4])
+    np.testing.assert_array_equal(last[0, :, 0], [1, 1, 1, 4, 4])
+    _, _, steps, _ = _grud.observed_inputs(X)
+    np.testing.assert_array_equal(steps[0, :, 0], [0, 1, 2, 3, 1])
+
+
+def test_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    X, times, lengths, p, x_mean = _problem(rng)
+    values, mask, delta, last = _grud.observed_inputs(X, times)
+    data = (values, mask, delta, last, lengths, x_mean)
+    Hs, trace = _grud.forward(p, *data)
+    assert np.isfinite(Hs).all()
+    G = (
+        rng.normal(size=Hs.shape)
+        * (np.arange(Hs.shape[1]) < lengths[:, None])[..., None]
+    )
+    grads = _grud.backward(p, trace, G)
+    eps = 1e-6
+    for name in _grud.PARAMETERS:
+        numeric = np.zeros_like(p[name])
+        for idx in np.ndindex(p[name].shape):
+            old = p[name][idx]
+            p[name][idx] = old + eps
+            up = _loss(p, data, G)
+            p[name][idx] = old - eps
+            down = _loss(p, data, G)
+            p[name][idx] = old
+            numeric[idx] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(
+            grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=name
+        )
+
+
+def test_padded_steps_keep_the_state():
+    rng = np.random.default_rng(1)
+    X, times, lengths, p, x_mean = _problem(rng)
+    values, mask, delta, last = _grud.observed_inputs(X, times)
+    Hs, _ = _grud.forward(p, values, mask, delta, last, lengths, x_mean)
+    for i, L in enumerate(lengths):
+        np.testing.assert_array_equal(
+            Hs[i, L:], np.broadcast_to(Hs[i, L - 1], Hs[i, L:].shape)
+        )
+
+
+def test_agrees_with_pytorch_autograd():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    X, times, lengths, p, x_mean = _problem(rng, n=4, T=6, F=2, H=3)
+    values, mask, delta, last = _grud.observed_inputs(X, times)
+    Hs, trace = _grud.forward(p, values, mask, delta, last, lengths, x_mean)
+    G = rng.normal(size=Hs.shape)
+    grads = _grud.backward(p, trace, G)
+
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
+    v, m, dl = (torch.tensor(a) for a in (values, mask, delta))
+    xl = torch.tensor(np.where(np.isnan(last), x_mean, last))
+    xm = torch.tensor(x_mean)
+    H = p["weight_hh"].shape[1]
+    cell = torch.nn.GRUCell(4, H, dtype=torch.float64)
+    h = torch.zeros(4, H, dtype=torch.float64)
+    out = []
+    for t in range(X.shape[1]):
+        gx = torch.exp(
+            -torch.relu(tp["decay_x_weight"] * dl[:, t] + tp["decay_x_bias"])
+        )
+        xhat = m[:, t] * v[:, t] + (1 - m[:, t]) * (gx * xl[:, t] + (1 - gx) * xm)
+        gh = torch.exp(
+            -torch.relu(dl[:, t] @ tp["decay_h_weight"].T + tp["decay_h_bias"])
+        )
+        hn = torch.func.functional_call(
+            cell,
+            {n: tp[n] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")},
+            (torch.cat([xhat, m[:, t]], 1), gh * h),
+        )
+        active = torch.tensor(t < lengths)[:, None]
+        h = torch.where(active, hn, h)
+        out.append(h)
+    torch_Hs = torch.stack(out, 1)
+    np.testing.assert_allclose(Hs, torch_Hs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (torch_Hs * torch.tensor(G)).sum().backward()
+    for name in _grud.PARAMETERS:
+        np.testing.assert_allclose(
+            grads[name], tp[name].grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name
+        )
