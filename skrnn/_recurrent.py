@@ -65,6 +65,9 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -92,6 +95,9 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss
@@ -231,6 +237,9 @@ class RNNRegressor(BaseRecurrentRegressor):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -258,6 +267,9 @@ class RNNRegressor(BaseRecurrentRegressor):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
@@ -342,6 +354,9 @@ class RNNClassifier(BaseRecurrentClassifier):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -370,6 +385,9 @@ class RNNClassifier(BaseRecurrentClassifier):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
