@@ -232,8 +232,9 @@ class BaseRecurrent(
             return None
         keep = 1.0 - self.dropout
         return [
-            (rng.uniform(size=(n_sequences, layer["weight_ih"].shape[1])) < keep)
-            .astype(dtype)
+            (
+                rng.uniform(size=(n_sequences, layer["weight_ih"].shape[1])) < keep
+            ).astype(dtype)
             / dtype.type(keep)
             for layer in self.coefs_
         ]
