@@ -375,6 +375,14 @@ class BaseRecurrent(
                 "read out. Leave pooling='last' or set return_sequences=False."
             )
         first_call = self._resets(incremental)
+        fitted_bidirectional = not first_call and "weight_ih_reverse" in self.coefs_[0]
+        if not first_call and fitted_bidirectional != bool(self.bidirectional):
+            raise ValueError(
+                f"bidirectional={self.bidirectional} but the fitted model "
+                f"{'is' if fitted_bidirectional else 'is not'} bidirectional; a "
+                "warm start or partial_fit continues the fitted layers. Set "
+                "warm_start=False to fit afresh."
+            )
         rng = check_random_state(self.random_state)
         if not first_call:
             # a new stream for every continued fit (warm start, partial_fit), so

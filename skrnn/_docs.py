@@ -187,6 +187,12 @@ ECHO_STATE_REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analy
     Rodan, A. and Tiňo, P. (2011). Minimum complexity echo state network. IEEE
     Transactions on Neural Networks, 22(1), 131-144."""
 
+LAYER_REFERENCES = """Schuster, M. and Paliwal, K. K. (1997). Bidirectional recurrent neural
+    networks. IEEE Transactions on Signal Processing 45(11).
+
+    Gal, Y. and Ghahramani, Z. (2016). A theoretically grounded application of
+    dropout in recurrent neural networks. NeurIPS."""
+
 
 _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,
@@ -194,6 +200,7 @@ _FRAGMENTS = {
     "classifier_loss": CLASSIFIER_LOSS,
     "rnn_activation": RNN_ACTIVATION,
     "common_attributes": COMMON_ATTRIBUTES,
+    "layer_references": LAYER_REFERENCES,
     "echo_state_parameters": ECHO_STATE_PARAMETERS,
     "echo_state_attributes": ECHO_STATE_ATTRIBUTES,
     "echo_state_references": ECHO_STATE_REFERENCES,

@@ -189,6 +189,8 @@ class RNNRegressor(BaseRecurrentRegressor):
     Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
     training recurrent neural networks. ICML.
 
+    {layer_references}
+
     Examples
     --------
     >>> import numpy as np
@@ -304,6 +306,8 @@ class RNNClassifier(BaseRecurrentClassifier):
     References
     ----------
     Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    {layer_references}
 
     Examples
     --------
@@ -427,6 +431,8 @@ class LSTMRegressor(BaseRecurrentRegressor):
     Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
     continual prediction with LSTM. Neural Computation 12(10).
 
+    {layer_references}
+
     Examples
     --------
     >>> import numpy as np
@@ -480,6 +486,8 @@ class LSTMClassifier(BaseRecurrentClassifier):
     Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
     continual prediction with LSTM. Neural Computation 12(10).
 
+    {layer_references}
+
     Examples
     --------
     >>> import numpy as np
@@ -524,6 +532,8 @@ class GRURegressor(BaseRecurrentRegressor):
     ----------
     Cho, K. et al. (2014). Learning phrase representations using RNN
     encoder-decoder for statistical machine translation. EMNLP.
+
+    {layer_references}
 
     Examples
     --------
@@ -573,6 +583,8 @@ class GRUClassifier(BaseRecurrentClassifier):
     ----------
     Cho, K. et al. (2014). Learning phrase representations using RNN
     encoder-decoder for statistical machine translation. EMNLP.
+
+    {layer_references}
 
     Examples
     --------

@@ -277,3 +277,14 @@ def test_bidirectional_skops_round_trip(cell):
     loaded = sio.loads(data, trusted=untrusted)
     assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
     assert_array_equal(loaded.transform(X), est.transform(X))
+
+
+def test_warm_start_cannot_switch_direction():
+    X, _, y = _problem(13)
+    est = _fit(
+        skrnn.GRURegressor(hidden_layer_sizes=3, max_iter=1, warm_start=True), X, y
+    )
+    est.set_params(bidirectional=True)
+    with pytest.raises(ValueError, match="not bidirectional.*warm_start=False"):
+        est.fit(X, y)
+    assert "weight_ih_reverse" not in est.coefs_[0]
