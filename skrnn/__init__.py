@@ -4,6 +4,7 @@ from importlib.metadata import version as _version
 
 from ._echo_state import EchoStateClassifier, EchoStateRegressor
 from ._em_recurrent import EMRecurrentRegressor
+from ._grud_estimators import GRUDClassifier, GRUDRegressor
 from ._recurrent import (
     GRUClassifier,
     GRURegressor,
@@ -18,6 +19,8 @@ __all__ = [
     "EchoStateRegressor",
     "EMRecurrentRegressor",
     "GRUClassifier",
+    "GRUDClassifier",
+    "GRUDRegressor",
     "GRURegressor",
     "LSTMClassifier",
     "LSTMRegressor",

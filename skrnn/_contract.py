@@ -48,6 +48,9 @@ class TaskSpec:
 class SequenceModel(ABC):
     """The model side of the contract: what the task mixins call."""
 
+    #: Whether ``X`` may hold NaN inside a sequence ("not measured").
+    _accepts_missing = False
+
     @abstractmethod
     def _resets(self, incremental: bool) -> bool:
         """Whether a fit starts afresh: new encodings, new weights."""

@@ -194,6 +194,41 @@ LAYER_REFERENCES = """Schuster, M. and Paliwal, K. K. (1997). Bidirectional recu
     dropout in recurrent neural networks. NeurIPS."""
 
 
+GRUD_PARAMETERS = """time_column : int, str or None, default=None
+        The column of ``X`` that holds each step's time (days since the first
+        visit, say): it sets the time since each feature's last measurement
+        and is not an input feature. Times must be finite and non-decreasing
+        within each sequence; they are divided by the mean positive gap of
+        the training data, so the unit does not matter. None: steps are
+        equally spaced, one unit apart. A str names a column of a DataFrame
+        (``feature_names_in_``)."""
+
+GRUD_ATTRIBUTES = """x_mean_ : ndarray of shape (n_features,)
+        Training mean of each input feature over its measured values: where
+        the inputs decay to.
+    time_scale_ : float
+        The training data's mean positive gap in ``time_column`` (1 without a
+        time column)."""
+
+GRUD_REFERENCES = """Che, Z., Purushotham, S., Cho, K., Sontag, D. and Liu, Y. (2018).
+    Recurrent neural networks for multivariate time series with missing
+    values. Scientific Reports, 8, 6085."""
+
+GRUD_MATH = """For each step, with ``m`` the mask of the features measured at it,
+    ``delta`` the time since each was last measured, ``x_last`` its last
+    measured value (before the first one, ``x_mean_``)::
+
+        gamma_x = exp(-max(0, w_gx * delta + b_gx))
+        xhat = m * x + (1 - m) * (gamma_x * x_last + (1 - gamma_x) * x_mean_)
+        gamma_h = exp(-max(0, W_gh delta + b_gh))
+        h' = GRU([xhat, m], gamma_h * h)
+
+    (the GRU of ``torch.nn.GRU``), in one layer. ``X`` may hold NaN inside a
+    sequence for "not measured"; trailing all-NaN steps are padding. Per-step
+    gradients (``temporal_gradient_norms``, ``solver='simplex'``),
+    ``bptt_steps`` and ``to_torch`` are not available. The forward pass and
+    backpropagation through time run in NumPy (one BLAS thread), step by step."""
+
 _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,
     "training_parameters": TRAINING_PARAMETERS,
@@ -204,6 +239,10 @@ _FRAGMENTS = {
     "echo_state_parameters": ECHO_STATE_PARAMETERS,
     "echo_state_attributes": ECHO_STATE_ATTRIBUTES,
     "echo_state_references": ECHO_STATE_REFERENCES,
+    "grud_math": GRUD_MATH,
+    "grud_parameters": GRUD_PARAMETERS,
+    "grud_attributes": GRUD_ATTRIBUTES,
+    "grud_references": GRUD_REFERENCES,
 }
 
 

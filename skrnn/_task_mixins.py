@@ -96,7 +96,9 @@ class _TaskMixin:
                 "is None."
             )
         reset = self._resets(incremental)
-        X, lengths = validate_sequences(self, X, reset=reset)
+        X, lengths = validate_sequences(
+            self, X, reset=reset, check_nan=not self._accepts_missing
+        )
         Y = self._encode_targets(y, lengths, X.shape[1], reset, classes)
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         if not sample_weight.sum() > 0:

@@ -127,3 +127,165 @@ def test_agrees_with_pytorch_autograd():
         np.testing.assert_allclose(
             grads[name], tp[name].grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name
         )
+
+
+# ----------------------------------------------------------------- estimators
+def _visits(rng, n=60, T=6, F=3, missing=0.3, dtype=np.float64):
+    """Visit records: a time column (days) first, labs with gaps, ragged."""
+    X = rng.normal(size=(n, T, F + 1)).astype(dtype)
+    X[..., 0] = np.cumsum(rng.uniform(30, 400, size=(n, T)), axis=1)
+    labs = X[..., 1:]
+    labs[rng.random(labs.shape) < missing] = np.nan
+    lengths = rng.integers(min(2, T), T + 1, size=n)
+    for i, L in enumerate(lengths):
+        X[i, L:] = np.nan
+    y = (np.nan_to_num(X[:, 0, 1]) > 0).astype(int)
+    return X, y
+
+
+def _fit(est, X, y):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(X, y)
+
+
+def test_fits_visits_with_missing_labs_and_a_time_column():
+    from skrnn import GRUDClassifier, GRUDRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = _visits(rng)
+    clf = _fit(GRUDClassifier(8, max_iter=3, time_column=0, random_state=0), X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (60, 2) and np.isfinite(proba).all()
+    assert clf.x_mean_.shape == (3,)
+    assert clf.coefs_[0]["weight_ih"].shape == (24, 6)  # [labs, mask]
+    reg = _fit(
+        GRUDRegressor(8, max_iter=3, return_sequences=True, random_state=0),
+        X,
+        X[..., 1],
+    )
+    pred = reg.predict(X)
+    real = ~np.all(np.isnan(X), axis=2)
+    assert np.isfinite(pred[real]).all() and np.isnan(pred[~real]).all()
+
+
+def test_float32_stays_float32():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(1), dtype=np.float32)
+    clf = _fit(GRUDClassifier(4, max_iter=2, time_column=0, random_state=0), X, y)
+    assert clf.coefs_[0]["decay_h_weight"].dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float32
+
+
+def test_time_unit_does_not_matter():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(2))
+    years = X.copy()
+    years[..., 0] /= 365.25
+    a = _fit(GRUDClassifier(4, max_iter=3, time_column=0, random_state=0), X, y)
+    b = _fit(GRUDClassifier(4, max_iter=3, time_column=0, random_state=0), years, y)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(years), rtol=1e-6)
+
+
+def test_identical_for_any_n_jobs():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(3))
+    a = _fit(
+        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=1), X, y
+    )
+    b = _fit(
+        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=2), X, y
+    )
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_time_column_by_name():
+    pd = pytest.importorskip("pandas")
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(4), T=1)
+    table = pd.DataFrame(X[:, 0], columns=["day", "a", "b", "c"])
+    clf = _fit(
+        GRUDClassifier(4, max_iter=2, time_column="day", random_state=0), table, y
+    )
+    assert clf.x_mean_.shape == (3,)
+    with pytest.raises(ValueError, match="no column of that name"):
+        _fit(GRUDClassifier(4, time_column="visit"), table, y)
+    with pytest.raises(ValueError, match="no column of that name"):
+        _fit(GRUDClassifier(4, time_column="day"), X, y)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda X: X.__setitem__((0, 1, 0), np.nan), "time column .* NaN or infinite"),
+        (lambda X: X.__setitem__((0, 1, 0), -5.0), "decreases at step 1"),
+        (
+            lambda X: X.__setitem__((slice(None), slice(None), 2), np.nan),
+            "Feature 1 .* never observed",
+        ),
+        (lambda X: X.__setitem__((0, 2, 1), np.inf), "infinity|inf"),
+    ],
+)
+def test_bad_visits_are_refused(change, match):
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(5))
+    X[:, :3] = np.nan_to_num(X[:, :3], nan=0.5)  # three real steps everywhere
+    X[:, :3, 0] = np.arange(3)
+    change(X)
+    with pytest.raises(ValueError, match=match):
+        GRUDClassifier(4, max_iter=2, time_column=0).fit(X, y)
+
+
+def test_time_column_out_of_range():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(5))
+    with pytest.raises(ValueError, match="out of range"):
+        GRUDClassifier(4, time_column=9).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
+        ({"solver": "simplex"}, "simplex"),
+        ({"bptt_steps": 2}, "bptt_steps"),
+    ],
+)
+def test_what_grud_does_not_have_is_refused(params, match):
+    from skrnn import GRUDRegressor
+
+    X, y = _visits(np.random.default_rng(6))
+    with pytest.raises(ValueError, match=match):
+        GRUDRegressor(**params).fit(X, y)
+
+
+def test_no_torch_export_and_no_step_gradients():
+    from skrnn import GRUDRegressor
+    from skrnn.inspection import temporal_gradient_norms
+
+    X, y = _visits(np.random.default_rng(7))
+    model = _fit(GRUDRegressor(4, max_iter=1), X, y.astype(float))
+    with pytest.raises(TypeError, match="no PyTorch equivalent"):
+        model.to_torch()
+    with pytest.raises(TypeError, match="not available for GRU-D"):
+        temporal_gradient_norms(model, X, y.astype(float))
+
+
+def test_skops_round_trip(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(8))
+    clf = _fit(GRUDClassifier(4, max_iter=2, time_column=0, random_state=0), X, y)
+    path = tmp_path / "grud.skops"
+    sio.dump(clf, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

@@ -1,0 +1,474 @@
+"""GRU-D estimators: the GRU of Che et al. (2018) for visit records with
+missing values and irregular times (the math is in :mod:`skrnn._grud`).
+
+``X`` may hold NaN inside a sequence for "not measured"; trailing all-NaN
+steps are padding, as everywhere. The column ``time_column`` of ``X``, when
+named, holds each step's time and is not an input feature.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from . import _grud
+from ._data import check_not_empty, validate_sequences
+from ._docs import format_docstring
+from ._recurrent import GRU, BaseRecurrentClassifier, BaseRecurrentRegressor
+from ._threads import blas_single_threaded
+
+PREDICT_BLOCK = 1024
+
+
+class _GRUD:
+    """The GRU-D model behind both tasks: its parameters, loss and outputs,
+    in place of the kernel engine's."""
+
+    _cell = GRU
+    _accepts_missing = True
+
+    # ------------------------------------------------------------- the data
+    def _time_index(self):
+        """Index of the time column in X's features, or None."""
+        col = self.time_column
+        if col is None:
+            return None
+        if isinstance(col, str):
+            names = getattr(self, "feature_names_in_", None)
+            if names is None or col not in names:
+                raise ValueError(
+                    f"time_column={col!r} names a column, but X has no column of "
+                    "that name (feature names come from a pandas DataFrame); "
+                    "give the column's index instead."
+                )
+            return int(np.flatnonzero(names == col)[0])
+        if not -self.n_features_in_ <= col < self.n_features_in_:
+            raise ValueError(
+                f"time_column={col} is out of range for X with "
+                f"{self.n_features_in_} features."
+            )
+        return col % self.n_features_in_
+
+    def _observed(self, X, lengths):
+        """GRU-D's inputs of a batch: values, mask, scaled time since each
+        feature's last measurement, last measured values."""
+        k = self._time_index()
+        times = None
+        if k is not None:
+            times = X[:, :, k]
+            X = np.delete(X, k, axis=2)
+            real = np.arange(X.shape[1]) < lengths[:, None]
+            bad = real & ~np.isfinite(times)
+            if bad.any():
+                i, t = np.argwhere(bad)[0]
+                raise ValueError(
+                    f"The time column (feature {k}) of sequence {i} is NaN or "
+                    f"infinite at step {t}; every real step needs its time."
+                )
+            gaps = np.diff(times, axis=1)
+            back = real[:, 1:] & (gaps < 0)
+            if back.any():
+                i, t = np.argwhere(back)[0]
+                raise ValueError(
+                    f"The time column (feature {k}) of sequence {i} decreases at "
+                    f"step {t + 1} (a negative gap between steps); sort each "
+                    "sequence's steps by time."
+                )
+            times = np.where(real, times, 0) / self.time_scale_
+        values, mask, delta, last = _grud.observed_inputs(X, times)
+        return values, mask, delta, last
+
+    def _check_supported(self):
+        if len(self._layer_sizes()) != 1:
+            raise ValueError(
+                "GRU-D has one recurrent layer: give hidden_layer_sizes as one "
+                f"integer, got {self.hidden_layer_sizes!r}."
+            )
+        if self.solver == "simplex":
+            raise ValueError(
+                "solver='simplex' is not available for GRU-D; use 'adam' or 'sgd'."
+            )
+        if self.bptt_steps is not None:
+            raise ValueError(
+                "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
+            )
+
+    def _learn_data(self, X, lengths):
+        """The training data's means and time scale, set on a fresh fit."""
+        k = self._time_index()
+        real = np.arange(X.shape[1]) < lengths[:, None]
+        features = X if k is None else np.delete(X, k, axis=2)
+        observed = ~np.isnan(features) & real[..., None]
+        counts = observed.sum(axis=(0, 1))
+        if (counts == 0).any():
+            j = int(np.flatnonzero(counts == 0)[0])
+            raise ValueError(
+                f"Feature {j} (of the features after removing the time column) is "
+                "never observed in the training data, so GRU-D has no mean to "
+                "decay it toward; drop it or give data where it is measured."
+            )
+        sums = np.where(observed, features, 0).sum(axis=(0, 1), dtype=np.float64)
+        self.x_mean_ = (sums / counts).astype(X.dtype)
+        self.time_scale_ = X.dtype.type(1)
+        if k is not None:
+            gaps = np.diff(X[:, :, k], axis=1)[real[:, 1:]]
+            positive = gaps[gaps > 0]
+            # decay rates are learned per unit of the mean gap, so the time
+            # column's unit (days, hours) does not change the start
+            if positive.size:
+                self.time_scale_ = X.dtype.type(positive.mean())
+
+    def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
+        self._check_supported()
+        check_not_empty(lengths)
+        if self._resets(incremental):
+            self._learn_data(X, lengths)
+        return super()._fit_encoded(
+            X, lengths, Y, sample_weight, task, incremental=incremental
+        )
+
+    # ----------------------------------------------------------- parameters
+    def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
+        F = n_features - (self._time_index() is not None)
+        # the GRU on [xhat, mask] and the read-out, drawn as the GRU's are
+        super()._initialize(
+            2 * F, n_outputs, dtype, rng, logistic_output=logistic_output
+        )
+        H = self._layer_sizes()[0]
+        bound = 1.0 / np.sqrt(F)  # torch.nn.Linear's, as Che et al.'s code
+        layer = self.coefs_[0]
+        layer["decay_x_weight"] = rng.uniform(-bound, bound, F).astype(dtype)
+        layer["decay_x_bias"] = rng.uniform(-bound, bound, F).astype(dtype)
+        layer["decay_h_weight"] = rng.uniform(-bound, bound, (H, F)).astype(dtype)
+        layer["decay_h_bias"] = rng.uniform(-bound, bound, H).astype(dtype)
+
+    def _params(self):
+        layer = self.coefs_[0]
+        return [layer[name] for name in _grud.PARAMETERS] + [
+            self.output_coef_,
+            self.output_intercept_,
+        ]
+
+    def _set_params_arrays(self, arrays):
+        for name, a in zip(_grud.PARAMETERS, arrays, strict=False):
+            self.coefs_[0][name] = a
+        self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
+
+    def _penalised(self):
+        return [
+            name.endswith("weight") or name.startswith("weight")
+            for name in _grud.PARAMETERS
+        ] + [True, False]
+
+    # ----------------------------------------------------------------- loss
+    def _outputs(self, X, lengths):
+        data = self._observed(X, lengths)
+        Hs, trace = _grud.forward(self.coefs_[0], *data[:4], lengths, self.x_mean_)
+        return Hs, trace
+
+    def _loss_grad(
+        self, X, lengths, Y, sw, n_threads, *, loss, step_norms=None, step_grads=None
+    ):
+        if step_norms is not None or step_grads is not None:
+            raise TypeError(
+                "Per-step gradients (temporal_gradient_norms, the simplex "
+                "direction) are not available for GRU-D."
+            )
+        Hs, trace = self._outputs(X, lengths)
+        V, c = self.output_coef_, self.output_intercept_
+        dHs = np.zeros_like(Hs)
+        if self.return_sequences:
+            entries = (np.arange(Hs.shape[1]) < lengths[:, None]) & ~np.isnan(
+                Y[:, : Hs.shape[1]]
+            ).any(axis=-1)
+            last = Hs[entries]
+            Yt = Y[:, : Hs.shape[1]][entries]
+            w = np.broadcast_to(sw[:, None], entries.shape)[entries]
+        else:
+            last = Hs[:, -1]
+            Yt, w = Y[:, 0, :], sw
+        Z = last @ V.T + c
+        value, dZ = loss(Z, Yt.astype(Z.dtype), (w / w.sum()).astype(Z.dtype))
+        dZ = dZ.astype(Z.dtype)
+        if self.return_sequences:
+            dHs[entries] = dZ @ V
+        else:
+            dHs[:, -1] = dZ @ V
+        grads = _grud.backward(self.coefs_[0], trace, dHs)
+        grads = [grads[name] for name in _grud.PARAMETERS] + [
+            dZ.T @ last,
+            dZ.sum(axis=0),
+        ]
+        n = sw.sum()
+        for p, g, is_weight in zip(
+            self._params(), grads, self._penalised(), strict=True
+        ):
+            if is_weight:
+                value += 0.5 * self.alpha * float(np.vdot(p, p)) / n
+                g += (self.alpha / n) * p
+        return value, grads
+
+    # ------------------------------------------------------------ prediction
+    def _validate_for_predict(self, X):
+        check_is_fitted(self)
+        X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
+        check_not_empty(lengths)
+        return X.astype(self.output_coef_.dtype, copy=False), lengths
+
+    def _raw_outputs(self, X, lengths):
+        blocks = []
+        with blas_single_threaded():
+            for start in range(0, X.shape[0], PREDICT_BLOCK):
+                part = slice(start, start + PREDICT_BLOCK)
+                L = lengths[part]
+                Hs, _ = self._outputs(X[part, : L.max()], L)
+                if not self.return_sequences:
+                    blocks.append(
+                        Hs[:, -1] @ self.output_coef_.T + self.output_intercept_
+                    )
+                    continue
+                Z = Hs @ self.output_coef_.T + self.output_intercept_
+                Z[np.arange(Z.shape[1]) >= L[:, None]] = np.nan
+                pad = X.shape[1] - Z.shape[1]
+                blocks.append(
+                    np.pad(Z, ((0, 0), (0, pad), (0, 0)), constant_values=np.nan)
+                )
+        return np.concatenate(blocks)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def to_torch(self):
+        """Not available: PyTorch has no GRU-D module.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        raise TypeError(
+            f"{type(self).__name__} has no PyTorch equivalent (torch.nn has no "
+            "GRU-D cell), so to_torch is not available."
+        )
+
+
+@format_docstring
+class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
+    """GRU-D network for regression: missing values and irregular times.
+
+    {grud_math}
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {training_parameters}
+    {grud_parameters}
+
+    Attributes
+    ----------
+    {common_attributes}
+    {grud_attributes}
+
+    See Also
+    --------
+    skrnn.preprocessing.SequenceImputer : Carry values forward and add the mask
+        and times as inputs, for any estimator.
+    GRURegressor : The plain GRU.
+
+    References
+    ----------
+    {grud_references}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import GRUDRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 8, 2))
+    >>> y = X[:, 0, 0]  # the first visit's value
+    >>> X[:, 1:][rng.random(X[:, 1:].shape) < 0.3] = np.nan
+    >>> model = GRUDRegressor(hidden_layer_sizes=8, learning_rate_init=0.01,
+    ...                       batch_size=20, max_iter=30, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentRegressor._parameter_constraints,
+        "time_column": [Integral, str, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        *,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=None,
+        simplex_threshold=1.0,
+        spectral_radius=None,
+        bptt_steps=None,
+        return_sequences=False,
+        n_jobs=None,
+        time_column=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+            simplex_threshold=simplex_threshold,
+            spectral_radius=spectral_radius,
+            bptt_steps=bptt_steps,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.time_column = time_column
+
+
+@format_docstring
+class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
+    """GRU-D network for classification: missing values and irregular times.
+
+    {grud_math}
+
+    Parameters
+    ----------
+    {hidden_layers}
+    {classifier_loss}
+    {training_parameters}
+    {grud_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {common_attributes}
+    {grud_attributes}
+
+    See Also
+    --------
+    skrnn.preprocessing.SequenceImputer : Carry values forward and add the mask
+        and times as inputs, for any estimator.
+    GRUClassifier : The plain GRU.
+
+    References
+    ----------
+    {grud_references}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import GRUDClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 8, 2))
+    >>> y = (X[:, 0, 0] > 0).astype(int)
+    >>> X[rng.random(X.shape) < 0.3] = np.nan  # labs not measured
+    >>> X[:, 0, 0] = np.where(y == 1, 1.0, -1.0)
+    >>> clf = GRUDClassifier(hidden_layer_sizes=8, learning_rate_init=0.01,
+    ...                      batch_size=20, max_iter=20, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentClassifier._parameter_constraints,
+        "time_column": [Integral, str, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        *,
+        loss="log_loss",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=None,
+        simplex_threshold=1.0,
+        spectral_radius=None,
+        bptt_steps=None,
+        return_sequences=False,
+        n_jobs=None,
+        time_column=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+            simplex_threshold=simplex_threshold,
+            spectral_radius=spectral_radius,
+            bptt_steps=bptt_steps,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.loss = loss
+        self.time_column = time_column
