@@ -329,6 +329,10 @@ class BaseRecurrent(
                 "one models; this one was fitted with return_sequences=True. Fit "
                 "it with return_sequences=False."
             )
+        return self._pooled_states(X, lengths)
+
+    def _pooled_states(self, X, lengths):
+        """The read-out's inputs ``(n, W)`` on validated sequences."""
         with blas_single_threaded():
             return _network.raw_outputs(
                 self._network(),
@@ -347,7 +351,7 @@ class BaseRecurrent(
     @property
     def _n_features_out(self):
         """Width of :meth:`transform`'s output (for ``get_feature_names_out``)."""
-        return _network.output_width(self._network())
+        return self.output_coef_.shape[1]
 
     def to_torch(self) -> torch.nn.Module:
         """The equivalent ``torch.nn.Module`` (needs PyTorch).

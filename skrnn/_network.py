@@ -501,8 +501,3 @@ def is_weight_matrix(n_layers, bidirectional=False):
     (L2-penalised) rather than a bias."""
     per_layer = [True, True, False, False] * (2 if bidirectional else 1) * n_layers
     return per_layer + [True, False]
-
-
-def output_width(net):
-    """Width of the read-out's input: the last layer's H, 2H bidirectional."""
-    return net.coefs[-1]["weight_hh"].shape[1] * len(net.directions)
