@@ -288,3 +288,28 @@ def test_warm_start_cannot_switch_direction():
     with pytest.raises(ValueError, match="not bidirectional.*warm_start=False"):
         est.fit(X, y)
     assert "weight_ih_reverse" not in est.coefs_[0]
+
+
+def test_bidirectional_step_shares_sum_to_the_gradients():
+    """What solver='simplex' mixes: each direction's per-step shares, in the
+    order of the parameters."""
+    X, lengths, y = _problem(14)
+    est = skrnn.LSTMRegressor(hidden_layer_sizes=(3, 2), bidirectional=True, alpha=0)
+    est._initialize(2, 1, np.float64, np.random.RandomState(0), logistic_output=False)
+    Y = y[:, None, None]
+    sw = np.ones(X.shape[0])
+    shares = []
+    _, grads = est._loss_grad(
+        X, lengths, Y, sw, 1, loss=est._task_spec().loss, step_grads=shares
+    )
+    assert len(shares) == 16
+    for share, g in zip(shares, grads, strict=False):
+        assert_allclose(share.sum(axis=0), g, rtol=1e-10, atol=1e-12)
+    fit = _fit(
+        skrnn.GRURegressor(
+            hidden_layer_sizes=3, solver="simplex", bidirectional=True, max_iter=2
+        ),
+        X,
+        y,
+    )
+    assert np.isfinite(fit.loss_curve_).all()
