@@ -18,7 +18,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from numpy.typing import ArrayLike
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -28,11 +33,13 @@ from sklearn.utils.validation import check_is_fitted
 from . import _memory, _network, _solvers
 from ._contract import SequenceModel
 from ._data import validate_for_predict
-from ._network import ACTIVATIONS, Cell, Network
+from ._network import ACTIVATIONS, POOLINGS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
 
-class BaseRecurrent(SequenceModel, BaseEstimator):
+class BaseRecurrent(
+    SequenceModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Shared machinery of the RNN / LSTM / GRU regressors and classifiers.
 
     Subclasses set ``_cell`` (a :class:`~skrnn._network.Cell`); a task mixin
@@ -76,6 +83,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         "spectral_radius": [Interval(Real, 0, None, closed="neither"), None],
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "return_sequences": ["boolean"],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
     }
 
@@ -106,6 +116,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -132,6 +145,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         self.spectral_radius = spectral_radius
         self.bptt_steps = bptt_steps
         self.return_sequences = return_sequences
+        self.pooling = pooling
+        self.bidirectional = bidirectional
+        self.dropout = dropout
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------- parameters
@@ -146,6 +162,8 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             output_coef=self.output_coef_,
             output_intercept=self.output_intercept_,
             return_sequences=self.return_sequences,
+            pooling=self.pooling,
+            bidirectional=self.bidirectional,
         )
 
     def _layer_sizes(self):
@@ -162,10 +180,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         return _network.parameters(self._network())
 
     def _set_params_arrays(self, arrays):
-        names = _network.LAYER_PARAMETERS
-        for k, layer in enumerate(self.coefs_):
-            for j, name in enumerate(names):
-                layer[name] = arrays[len(names) * k + j]
+        names = _network.parameter_names(self._network())
+        for (k, name), array in zip(names, arrays, strict=False):
+            self.coefs_[k][name] = array
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
     def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
@@ -173,26 +190,31 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         G = cell.n_gates
         self.coefs_ = []
         fan_in = n_features
+        directions = ("", "_reverse") if self.bidirectional else ("",)
         for H in self._layer_sizes():
             bound = 1.0 / np.sqrt(H)
-            layer = {
-                "weight_ih": rng.uniform(-bound, bound, (G * H, fan_in)),
-                "weight_hh": rng.uniform(-bound, bound, (G * H, H)),
-                "bias_ih": rng.uniform(-bound, bound, G * H),
-                "bias_hh": rng.uniform(-bound, bound, G * H),
-            }
-            if cell.forget_gate is not None:
-                gate = slice(cell.forget_gate * H, (cell.forget_gate + 1) * H)
-                layer["bias_ih"][gate] = 1.0
-                layer["bias_hh"][gate] = 0.0
-            if self.spectral_radius is not None:
-                for g in range(G):
-                    block = layer["weight_hh"][g * H : (g + 1) * H]
-                    radius = np.max(np.abs(np.linalg.eigvals(block)))
-                    if radius > 0:
-                        block *= self.spectral_radius / radius
-            self.coefs_.append({k: v.astype(dtype) for k, v in layer.items()})
-            fan_in = H
+            layer = {}
+            # each direction drawn as a layer of its own, forward first
+            for suffix in directions:
+                part = {
+                    "weight_ih": rng.uniform(-bound, bound, (G * H, fan_in)),
+                    "weight_hh": rng.uniform(-bound, bound, (G * H, H)),
+                    "bias_ih": rng.uniform(-bound, bound, G * H),
+                    "bias_hh": rng.uniform(-bound, bound, G * H),
+                }
+                if cell.forget_gate is not None:
+                    gate = slice(cell.forget_gate * H, (cell.forget_gate + 1) * H)
+                    part["bias_ih"][gate] = 1.0
+                    part["bias_hh"][gate] = 0.0
+                if self.spectral_radius is not None:
+                    for g in range(G):
+                        block = part["weight_hh"][g * H : (g + 1) * H]
+                        radius = np.max(np.abs(np.linalg.eigvals(block)))
+                        if radius > 0:
+                            block *= self.spectral_radius / radius
+                layer.update({k + suffix: v.astype(dtype) for k, v in part.items()})
+            self.coefs_.append(layer)
+            fan_in = H * len(directions)
         factor = 2.0 if logistic_output else 6.0
         bound = np.sqrt(factor / (fan_in + n_outputs))
         self.output_coef_ = rng.uniform(-bound, bound, (n_outputs, fan_in)).astype(
@@ -201,17 +223,48 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         self.output_intercept_ = rng.uniform(-bound, bound, n_outputs).astype(dtype)
 
     # ------------------------------------------------------------------ loss
+    def _dropout_masks(self, n_sequences, dtype, rng):
+        """Gal and Ghahramani's variational dropout masks of a minibatch: one
+        per sequence and layer, ``(n_sequences, F_k)`` with entries 0 (with
+        probability ``dropout``) or ``1 / (1 - dropout)``, drawn from ``rng``
+        (so from ``random_state`` alone); None when ``dropout`` is 0."""
+        if self.dropout == 0:
+            return None
+        keep = 1.0 - self.dropout
+        return [
+            (
+                rng.uniform(size=(n_sequences, layer["weight_ih"].shape[1])) < keep
+            ).astype(dtype)
+            / dtype.type(keep)
+            for layer in self.coefs_
+        ]
+
     def _loss_grad(
-        self, X, lengths, Y, sw, n_threads, *, loss, step_norms=None, step_grads=None
+        self,
+        X,
+        lengths,
+        Y,
+        sw,
+        n_threads,
+        *,
+        loss,
+        step_norms=None,
+        step_grads=None,
+        rng=None,
+        masks=None,
     ):
         """Loss (with the L2 term) and gradients of all parameters on a batch.
 
         ``loss`` is the task's loss function (``TaskSpec.loss``); ``Y`` the
         encoded targets. ``step_norms`` and ``step_grads`` are filled as
-        :func:`skrnn._network.backward` describes.
+        :func:`skrnn._network.backward` describes. In training, ``rng`` draws
+        the dropout masks; ``masks`` gives them instead (the gradient tests).
+        Without either, no dropout (the model as it predicts).
         """
         net = self._network()
-        trace = _network.forward(net, X, lengths, n_threads)
+        if masks is None and rng is not None:
+            masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
+        trace = _network.forward(net, X, lengths, n_threads, masks=masks)
         Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
         value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
         if entries is not None:
@@ -229,7 +282,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         )
         n = sw.sum()
         params = self._params()
-        penalised = _network.is_weight_matrix(len(self.coefs_))
+        penalised = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
         weights = [
             p for p, is_weight in zip(params, penalised, strict=True) if is_weight
         ]
@@ -248,6 +301,57 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
 
     def _validate_for_predict(self, X):
         return validate_for_predict(self, X, dtype_of="output_coef_")
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The pooled last-layer state of each sequence: what the read-out reads.
+
+        For sequence-to-one models (``return_sequences=False``), so that the
+        network can feed a tabular model, e.g. in a
+        :class:`~sklearn.pipeline.Pipeline`. The states are those of the
+        inference path (no dropout), pooled by ``pooling``.
+
+        Parameters
+        ----------
+        X : array-like, as in :meth:`fit`
+            Sequences; their padded length may differ from the one seen in fit.
+
+        Returns
+        -------
+        states : ndarray of shape (n_sequences, n_features_out)
+            ``n_features_out`` is the last layer's hidden size, twice it when
+            ``bidirectional``: the forward direction's units, then the
+            backward direction's.
+        """
+        X, lengths = self._validate_for_predict(X)
+        if self.return_sequences:
+            raise ValueError(
+                "transform gives one pooled state per sequence, for sequence-to-"
+                "one models; this one was fitted with return_sequences=True. Fit "
+                "it with return_sequences=False."
+            )
+        return self._pooled_states(X, lengths)
+
+    def _pooled_states(self, X, lengths):
+        """The read-out's inputs ``(n, W)`` on validated sequences."""
+        with blas_single_threaded():
+            return _network.raw_outputs(
+                self._network(),
+                X,
+                lengths,
+                effective_n_threads(self.n_jobs),
+                pooled_states=True,
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # float32 input is computed, and transformed, in float32
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Width of :meth:`transform`'s output (for ``get_feature_names_out``)."""
+        return self.output_coef_.shape[1]
 
     def to_torch(self) -> torch.nn.Module:
         """The equivalent ``torch.nn.Module`` (needs PyTorch).
@@ -268,7 +372,21 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         return not ((self.warm_start or incremental) and hasattr(self, "coefs_"))
 
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
+        if self.return_sequences and self.pooling != "last":
+            raise ValueError(
+                f"pooling={self.pooling!r} pools each sequence into one state for "
+                "sequence-to-one models; with return_sequences=True every step is "
+                "read out. Leave pooling='last' or set return_sequences=False."
+            )
         first_call = self._resets(incremental)
+        fitted_bidirectional = not first_call and "weight_ih_reverse" in self.coefs_[0]
+        if not first_call and fitted_bidirectional != bool(self.bidirectional):
+            raise ValueError(
+                f"bidirectional={self.bidirectional} but the fitted model "
+                f"{'is' if fitted_bidirectional else 'is not'} bidirectional; a "
+                "warm start or partial_fit continues the fitted layers. Set "
+                "warm_start=False to fit afresh."
+            )
         rng = check_random_state(self.random_state)
         if not first_call:
             # a new stream for every continued fit (warm start, partial_fit), so
@@ -339,7 +457,8 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         _memory.check(
             _memory.gradient_fit_bytes(
                 self._cell,
-                self._layer_sizes(),
+                # a bidirectional layer holds both directions' states and caches
+                [H * (2 if self.bidirectional else 1) for H in self._layer_sizes()],
                 X.shape[2],
                 batch_size,
                 X.shape[1],
@@ -371,6 +490,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                     n_threads,
                     loss=task.loss,
                     step_grads=step_grads,
+                    rng=rng,
                 )
                 if not (
                     np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)

@@ -66,8 +66,27 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         most to the start of its window of ``bptt_steps`` steps (the forward
         pass always runs over whole sequences). None means full BPTT.
     return_sequences : bool, default=False
-        False: one target per sequence, read at its last real step. True: one
-        target per step.
+        False: one target per sequence, read from its pooled state (see
+        ``pooling``). True: one target per step.
+    pooling : {'last', 'mean', 'max'}, default='last'
+        Sequence-to-one only: the read-out (and :meth:`transform`) sees the
+        last layer's state at each sequence's last real step ('last'), or its
+        mean or elementwise maximum over the sequence's real steps (padding
+        never counts). With ``bidirectional=True``, 'last' takes the forward
+        direction's state at the last real step and the backward direction's
+        at the first, each direction's final state (PyTorch's ``h_n``).
+    bidirectional : bool, default=False
+        Every layer also runs over each sequence's real steps in reverse
+        (PyTorch's ``bidirectional=True``, with its ``_reverse`` weights); the
+        next layer and the read-out see ``[forward; backward]``, 2H wide.
+    dropout : float in [0, 1), default=0.0
+        Variational dropout (Gal and Ghahramani, 2016) on the inputs of every
+        recurrent layer: in training, each sequence draws one mask per layer,
+        kept over all its steps, that zeroes each input with probability
+        ``dropout`` and scales the others by ``1 / (1 - dropout)``. Masks come
+        from ``random_state`` (results stay identical for any ``n_jobs``);
+        ``predict`` and ``transform`` use no dropout. The read-out's input is
+        not dropped.
     n_jobs : int or None, default=None
         OpenMP threads for the kernels; None means all cores as scikit-learn
         counts them (respecting ``OMP_NUM_THREADS``, which dask and Ray
@@ -104,8 +123,12 @@ COMMON_ATTRIBUTES = """loss_ : float
     coefs_ : list of dict
         One dict per recurrent layer with PyTorch's names, shapes and gate
         order: ``weight_ih (G*H, F_in)``, ``weight_hh (G*H, H)``,
-        ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
-    output_coef_ : ndarray of shape (`n_outputs_`, H_last)
+        ``bias_ih (G*H,)``, ``bias_hh (G*H,)``; with ``bidirectional=True``
+        also ``weight_ih_reverse``, ``weight_hh_reverse``, ``bias_ih_reverse``,
+        ``bias_hh_reverse`` of the same shapes (the backward direction), and
+        ``F_in = 2 H`` of the layer below from the second layer on.
+    output_coef_ : ndarray of shape (`n_outputs_`, W_last)
+        ``W_last`` is the last layer's H, 2H with ``bidirectional=True``.
     output_intercept_ : ndarray of shape (`n_outputs_`,)
         The linear read-out."""
 
@@ -164,6 +187,12 @@ ECHO_STATE_REFERENCES = """Jaeger, H. (2001). The "echo state" approach to analy
     Rodan, A. and Tiňo, P. (2011). Minimum complexity echo state network. IEEE
     Transactions on Neural Networks, 22(1), 131-144."""
 
+LAYER_REFERENCES = """Schuster, M. and Paliwal, K. K. (1997). Bidirectional recurrent neural
+    networks. IEEE Transactions on Signal Processing 45(11).
+
+    Gal, Y. and Ghahramani, Z. (2016). A theoretically grounded application of
+    dropout in recurrent neural networks. NeurIPS."""
+
 
 GRUD_PARAMETERS = """time_column : int, str or None, default=None
         The column of ``X`` that holds each step's time (days since the first
@@ -206,6 +235,7 @@ _FRAGMENTS = {
     "classifier_loss": CLASSIFIER_LOSS,
     "rnn_activation": RNN_ACTIVATION,
     "common_attributes": COMMON_ATTRIBUTES,
+    "layer_references": LAYER_REFERENCES,
     "echo_state_parameters": ECHO_STATE_PARAMETERS,
     "echo_state_attributes": ECHO_STATE_ATTRIBUTES,
     "echo_state_references": ECHO_STATE_REFERENCES,

@@ -94,6 +94,18 @@ class _GRUD:
             raise ValueError(
                 "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
             )
+        refused = {
+            "pooling": (self.pooling != "last", "'last'"),
+            "bidirectional": (self.bidirectional, "False"),
+            "dropout": (self.dropout != 0, "0.0"),
+        }
+        for name, (set_, default) in refused.items():
+            if set_:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is not available for GRU-D "
+                    f"(its decay runs forward in time over one layer); leave it "
+                    f"{default}."
+                )
 
     def _learn_data(self, X, lengths):
         """The training data's means and time scale, set on a fresh fit."""
@@ -169,8 +181,20 @@ class _GRUD:
         return Hs, trace
 
     def _loss_grad(
-        self, X, lengths, Y, sw, n_threads, *, loss, step_norms=None, step_grads=None
+        self,
+        X,
+        lengths,
+        Y,
+        sw,
+        n_threads,
+        *,
+        loss,
+        step_norms=None,
+        step_grads=None,
+        rng=None,
+        masks=None,
     ):
+        # no dropout (refused by _check_supported): rng and masks go unused
         if step_norms is not None or step_grads is not None:
             raise TypeError(
                 "Per-step gradients (temporal_gradient_norms, the simplex "
@@ -216,6 +240,15 @@ class _GRUD:
         X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
         check_not_empty(lengths)
         return as_model_dtype(X, self.output_coef_.dtype), lengths
+
+    def _pooled_states(self, X, lengths):
+        blocks = []
+        with blas_single_threaded():
+            for start in range(0, X.shape[0], PREDICT_BLOCK):
+                part = slice(start, start + PREDICT_BLOCK)
+                L = lengths[part]
+                blocks.append(self._outputs(X[part, : L.max()], L)[0][:, -1])
+        return np.concatenate(blocks)
 
     def _raw_outputs(self, X, lengths):
         blocks = []
@@ -329,6 +362,9 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
         time_column=None,
     ):
@@ -357,6 +393,9 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.time_column = time_column
@@ -440,6 +479,9 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
         time_column=None,
     ):
@@ -468,6 +510,9 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss

@@ -63,6 +63,14 @@ class Chunking:
         steps = np.arange(self.n_steps)[None, :, None]
         return steps < self.lengths[:, None, :]
 
+    @property
+    def reversed_step_index(self):
+        """``(n_chunks, T, chunk_size)``: the step that :func:`reverse_steps`
+        puts at each place (``L - 1 - t`` at real steps, ``t`` at padding)."""
+        steps = np.arange(self.n_steps)[None, :, None]
+        lengths = self.lengths[:, None, :]
+        return np.where(steps < lengths, lengths - 1 - steps, steps)
+
 
 def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     """Sort a batch by length and cut it into chunks.
@@ -133,3 +141,24 @@ def last_step_index(chunking):
     c, s = np.divmod(inverse, S)
     t = chunking.lengths[c, s] - 1
     return c, t, s
+
+
+def reverse_steps(A, chunking):
+    """Each row's real steps of ``(n_chunks, T, S, W)`` in reverse order.
+
+    Row ``s`` of chunk ``c`` with length ``L`` gets ``A[c, L - 1 - t, s]`` at
+    its real steps ``t < L``; padded steps stay where they are. The map is its
+    own inverse. The backward direction of a bidirectional layer runs the
+    kernels on the reversed rows, so that every row starts at step 0.
+    """
+    idx = chunking.reversed_step_index
+    return np.take_along_axis(A, idx[..., None], axis=1)
+
+
+def rows_to_chunks(A, chunking):
+    """Per-sequence rows ``(B, W)`` in batch order to ``(n_chunks, S, W)``,
+    0 at filler rows."""
+    out = np.zeros((chunking.order.shape[0], A.shape[1]), dtype=A.dtype)
+    rows = chunking.order >= 0
+    out[rows] = A[chunking.order[rows]]
+    return out.reshape(chunking.n_chunks, chunking.chunk_size, -1)

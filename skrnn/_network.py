@@ -18,6 +18,8 @@ from ._layout import (
     from_chunks,
     last_step_index,
     make_chunking,
+    reverse_steps,
+    rows_to_chunks,
     to_chunks,
     training_chunk_size,
 )
@@ -63,6 +65,9 @@ class Cell:
     hidden_side_grad: bool = False
 
 
+POOLINGS = ("last", "mean", "max")
+
+
 @dataclass(frozen=True)
 class Network:
     """The weights and settings of one network, as the passes read them.
@@ -73,11 +78,20 @@ class Network:
     activation : int
         Code of the recurrent units' activation (see ``ACTIVATIONS``).
     coefs : list of dict
-        One dict of ``LAYER_PARAMETERS`` arrays per layer, PyTorch's layout.
-    output_coef : ndarray of shape (n_outputs, H_last)
+        One dict of ``LAYER_PARAMETERS`` arrays per layer, PyTorch's layout;
+        bidirectional layers add the same names with ``_reverse``.
+    output_coef : ndarray of shape (n_outputs, W_last)
+        ``W_last`` is the last layer's H, or 2H when bidirectional.
     output_intercept : ndarray of shape (n_outputs,)
     return_sequences : bool
-        Read out every step (True) or each sequence's last real step.
+        Read out every step (True) or one pooled state per sequence.
+    pooling : {'last', 'mean', 'max'}
+        Sequence-to-one: the last layer's state at each sequence's last real
+        step (bidirectional: the backward direction's at the first step, its
+        own last one), or the mean or maximum over the real steps.
+    bidirectional : bool
+        Every layer runs forward and over each sequence's real steps
+        reversed; its output is ``[forward; backward]``, 2H wide.
     """
 
     cell: Cell
@@ -86,6 +100,18 @@ class Network:
     output_coef: np.ndarray
     output_intercept: np.ndarray
     return_sequences: bool
+    pooling: str = "last"
+    bidirectional: bool = False
+
+    @property
+    def directions(self):
+        """Suffixes of the parameter names of each direction."""
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+
+def layer_weights(layer, suffix=""):
+    """One direction's arrays of a layer, in the kernels' argument order."""
+    return [layer[name + suffix] for name in LAYER_PARAMETERS]
 
 
 @dataclass
@@ -93,8 +119,13 @@ class Trace:
     """What one forward pass keeps for the backward pass.
 
     ``Z`` is ``(B, n_outputs)`` in batch order for sequence-to-one (``rows``
-    index each sequence's last step in the chunked layout), and
-    ``(n_chunks, T, S, n_outputs)`` per step (``rows`` is None).
+    index each sequence's last step in the chunked layout, ``pooled`` holds
+    the read-out's inputs and ``argmax`` the steps that max pooling took), and
+    ``(n_chunks, T, S, n_outputs)`` per step (``rows`` is None). ``inputs``
+    are each layer's (dropped-out) inputs in time order; ``states`` and
+    ``caches`` one array per layer and direction (``k * D + d``) in the time
+    order its kernel ran (reversed for the backward direction); ``output`` the
+    last layer's states in time order, 2H wide when bidirectional.
     """
 
     chunking: object
@@ -103,41 +134,107 @@ class Trace:
     caches: list
     Z: np.ndarray
     rows: tuple | None
+    output: np.ndarray = None
+    masks: list | None = None
+    pooled: np.ndarray | None = None
+    argmax: np.ndarray | None = None
 
 
-def forward(net, X, lengths, n_threads):
-    """Run every layer and the read-out on a batch; returns a :class:`Trace`."""
+def _chunked_masks(masks, ch):
+    """Dropout masks ``(B, F_k)`` per layer to ``(n_chunks, 1, S, F_k)``."""
+    if masks is None:
+        return None
+    return [rows_to_chunks(m, ch)[:, None] for m in masks]
+
+
+def _pool(net, H, ch):
+    """The read-out's input per sequence, ``(B, W)`` in batch order, and
+    for max pooling the step of each maximum ``(n_chunks, S, W)``."""
+    c, t, s = last_step_index(ch)
+    if net.pooling == "last":
+        P = H[c, t, s]
+        if net.bidirectional:
+            half = H.shape[-1] // 2
+            P[:, half:] = H[c, 0, s, half:]
+        return P, None
+    real = ch.mask[..., None]
+    if net.pooling == "mean":
+        total = np.where(real, H, 0).sum(axis=1)
+        return total[c, s] / ch.lengths[c, s][:, None].astype(H.dtype), None
+    masked = np.where(real, H, -np.inf)
+    argmax = masked.argmax(axis=1)
+    P = np.take_along_axis(masked, argmax[:, None], axis=1)[:, 0]
+    return P[c, s], argmax
+
+
+def _unpool(net, dP, trace):
+    """dLoss/d(last layer's states) ``(n_chunks, T, S, W)`` from dLoss/dP."""
+    ch = trace.chunking
+    shape = trace.output.shape
+    dH = np.zeros(shape, dtype=dP.dtype)
+    c, t, s = trace.rows
+    if net.pooling == "last":
+        if net.bidirectional:
+            half = shape[-1] // 2
+            dH[c, t, s, :half] = dP[:, :half]
+            dH[c, 0, s, half:] = dP[:, half:]
+        else:
+            dH[c, t, s] = dP
+        return dH
+    dPc = np.zeros((ch.n_chunks, ch.chunk_size, shape[-1]), dtype=dP.dtype)
+    if net.pooling == "mean":
+        dPc[c, s] = dP / ch.lengths[c, s][:, None].astype(dP.dtype)
+        return np.where(ch.mask[..., None], dPc[:, None], 0).astype(dP.dtype)
+    dPc[c, s] = dP
+    np.put_along_axis(dH, trace.argmax[:, None], dPc[:, None], axis=1)
+    return dH
+
+
+def forward(net, X, lengths, n_threads, *, masks=None):
+    """Run every layer and the read-out on a batch; returns a :class:`Trace`.
+
+    ``masks`` (training with dropout): one array ``(B, F_k)`` per layer in
+    batch order that multiplies the layer's inputs at every step.
+    """
     cell = net.cell
     sizes = [layer["weight_hh"].shape[1] for layer in net.coefs]
     ch = make_chunking(lengths, training_chunk_size(sizes))
     dtype = net.output_coef.dtype
-    inputs = [to_chunks(X, ch, dtype=dtype)]
-    states, caches = [], []
-    for layer in net.coefs:
+    x = to_chunks(X, ch, dtype=dtype)
+    chunk_masks = _chunked_masks(masks, ch)
+    inputs, states, caches = [], [], []
+    for k, layer in enumerate(net.coefs):
+        if chunk_masks is not None:
+            x = x * chunk_masks[k]
+        inputs.append(x)
         H = layer["weight_hh"].shape[1]
-        shape = inputs[-1].shape[:3]
-        Hs = np.empty(shape + (H,), dtype=dtype)
-        cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
-        cell.kernel.forward(
-            inputs[-1],
-            ch.lengths,
-            *(layer[name] for name in LAYER_PARAMETERS),
-            Hs,
-            cache,
-            net.activation,
-            n_threads,
-        )
-        states.append(Hs)
-        caches.append(cache)
-        inputs.append(Hs)
-    last = states[-1]
+        outputs = []
+        for suffix in net.directions:
+            x_dir = reverse_steps(x, ch) if suffix else x
+            shape = x.shape[:3]
+            Hs = np.empty(shape + (H,), dtype=dtype)
+            cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
+            cell.kernel.forward(
+                x_dir,
+                ch.lengths,
+                *layer_weights(layer, suffix),
+                Hs,
+                cache,
+                net.activation,
+                n_threads,
+            )
+            states.append(Hs)
+            caches.append(cache)
+            outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
+        x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+    trace = Trace(ch, inputs, states, caches, None, None, x, chunk_masks)
     if net.return_sequences:
-        rows = None
-        Z = last @ net.output_coef.T + net.output_intercept
+        trace.Z = x @ net.output_coef.T + net.output_intercept
     else:
-        rows = last_step_index(ch)
-        Z = last[rows] @ net.output_coef.T + net.output_intercept
-    return Trace(ch, inputs[:-1], states, caches, Z, rows)
+        trace.rows = last_step_index(ch)
+        trace.pooled, trace.argmax = _pool(net, x, ch)
+        trace.Z = trace.pooled @ net.output_coef.T + net.output_intercept
+    return trace
 
 
 def backward(
@@ -146,66 +243,88 @@ def backward(
     """Gradients of every parameter given dLoss/dZ (same layout as ``Z``).
 
     Returns the gradients in the order of :func:`parameters`. With a list
-    ``step_norms``, it receives each layer's norm of dLoss/dh_t per step; with
-    a list ``step_grads``, each step's share of the recurrent parameters'
-    gradients (see :func:`step_contributions`).
+    ``step_norms``, it receives each layer's (and direction's) norm of
+    dLoss/dh_t per step; with a list ``step_grads``, each step's share of the
+    recurrent parameters' gradients (see :func:`step_contributions`). The
+    backward direction's steps count from each sequence's last real step, the
+    order its kernel runs them in (and ``bptt_steps`` windows with them).
     """
     cell = net.cell
     ch = trace.chunking
-    last = trace.states[-1]
+    last = trace.output
     if trace.rows is None:
         flat_Z = dZ.reshape(-1, dZ.shape[-1])
         dV = flat_Z.T @ last.reshape(-1, last.shape[-1])
         dc = flat_Z.sum(axis=0)
         dHs = dZ @ net.output_coef
     else:
-        dV = dZ.T @ last[trace.rows]
+        dV = dZ.T @ trace.pooled
         dc = dZ.sum(axis=0)
-        dHs = np.zeros_like(last)
-        dHs[trace.rows] = dZ @ net.output_coef
+        dHs = _unpool(net, dZ @ net.output_coef, trace)
     C, T = ch.n_chunks, ch.n_steps
+    n_dir = len(net.directions)
     grads = []
     for k in range(len(net.coefs) - 1, -1, -1):
         layer = net.coefs[k]
-        Xc = trace.inputs[k]
-        W_ih = layer["weight_ih"]
-        GH, F = W_ih.shape
+        x = trace.inputs[k]
         H = layer["weight_hh"].shape[1]
-        dtype = W_ih.dtype
-        dX = np.empty(Xc.shape if k > 0 else (0, 0, 0, 0), dtype=dtype)
-        dW_ih = np.empty((C, GH, F), dtype=dtype)
-        dW_hh = np.empty((C, GH, H), dtype=dtype)
-        db_ih = np.empty((C, GH), dtype=dtype)
-        db_hh = np.empty((C, GH), dtype=dtype)
-        sq = np.empty((C, T), dtype=dtype)
-        dA = np.empty(
-            Xc.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
-        )
-        cell.kernel.backward(
-            Xc,
-            ch.lengths,
-            W_ih,
-            layer["weight_hh"],
-            trace.states[k],
-            trace.caches[k],
-            dHs,
-            dX,
-            dW_ih,
-            dW_hh,
-            db_ih,
-            db_hh,
-            dA,
-            sq,
-            net.activation,
-            bptt_steps or 0,
-            n_threads,
-        )
-        grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)] + grads
+        layer_grads, norms, shares = [], [], []
+        dX_total = None
+        for d, suffix in enumerate(net.directions):
+            W_ih = layer["weight_ih" + suffix]
+            GH, F = W_ih.shape
+            dtype = W_ih.dtype
+            dH = dHs if n_dir == 1 else dHs[..., d * H : (d + 1) * H]
+            x_dir = x
+            if suffix:
+                x_dir = reverse_steps(x, ch)
+                dH = reverse_steps(dH, ch)
+            dH = np.ascontiguousarray(dH)
+            dX = np.empty(x.shape if k > 0 else (0, 0, 0, 0), dtype=dtype)
+            dW_ih = np.empty((C, GH, F), dtype=dtype)
+            dW_hh = np.empty((C, GH, H), dtype=dtype)
+            db_ih = np.empty((C, GH), dtype=dtype)
+            db_hh = np.empty((C, GH), dtype=dtype)
+            sq = np.empty((C, T), dtype=dtype)
+            dA = np.empty(
+                x.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
+            )
+            Hs = trace.states[k * n_dir + d]
+            cell.kernel.backward(
+                x_dir,
+                ch.lengths,
+                W_ih,
+                layer["weight_hh" + suffix],
+                Hs,
+                trace.caches[k * n_dir + d],
+                dH,
+                dX,
+                dW_ih,
+                dW_hh,
+                db_ih,
+                db_hh,
+                dA,
+                sq,
+                net.activation,
+                bptt_steps or 0,
+                n_threads,
+            )
+            layer_grads += [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
+            norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
+            if step_grads is not None:
+                shares += step_contributions(x_dir, Hs, dA, GH)
+            if k > 0:
+                dX = reverse_steps(dX, ch) if suffix else dX
+                dX_total = dX if dX_total is None else dX_total + dX
+        grads = layer_grads + grads
         if step_norms is not None:
-            step_norms.insert(0, np.sqrt(sq.sum(axis=0, dtype=np.float64)))
+            step_norms[:0] = norms
         if step_grads is not None:
-            step_grads[:0] = step_contributions(Xc, trace.states[k], dA, GH)
-        dHs = dX
+            step_grads[:0] = shares
+        if dX_total is not None and trace.masks is not None:
+            # through the dropout of this layer's inputs
+            dX_total = dX_total * trace.masks[k]
+        dHs = dX_total
     return grads + [dV, dc]
 
 
@@ -256,50 +375,73 @@ def targets_at_entries(trace, Y, sw):
 def infer(net, X, lengths, n_threads):
     """The read-out of :func:`forward`, by the kernels' inference path.
 
-    No cache, and for sequence-to-one only each sequence's last state of the
-    last layer. Returns ``(B, n_outputs)``, or per step ``(B, T, n_outputs)``
-    with NaN at padded steps, in batch order.
+    No cache, and where the read-out needs no more (last-step pooling) only
+    each sequence's last state of the last layer. Returns ``(B, n_outputs)``,
+    or per step ``(B, T, n_outputs)`` with NaN at padded steps, in batch
+    order.
     """
     ch = make_chunking(lengths, INFER_CHUNK_SIZE)
+    states = infer_states(net, X, ch, n_threads)
+    if net.return_sequences:
+        Z = states @ net.output_coef.T + net.output_intercept
+        return from_chunks(Z, ch, X.shape[0])
+    return states @ net.output_coef.T + net.output_intercept
+
+
+def infer_states(net, X, ch, n_threads):
+    """The last layer's states by the inference path: per step
+    ``(n_chunks, T, S, W)`` with ``return_sequences``, else pooled per
+    sequence ``(B, W)`` in batch order (what the read-out reads)."""
     dtype = net.output_coef.dtype
-    Xc = to_chunks(X, ch, dtype=dtype)
+    x = to_chunks(X, ch, dtype=dtype)
+    n_layers = len(net.coefs)
     for k, layer in enumerate(net.coefs):
         H = layer["weight_hh"].shape[1]
-        every_step = net.return_sequences or k < len(net.coefs) - 1
-        Hs = np.empty(Xc.shape[:3] + (H,) if every_step else (0,) * 4, dtype)
-        last = np.empty(
-            (0,) * 3 if every_step else Xc.shape[:1] + (ch.chunk_size, H), dtype
-        )
-        net.cell.kernel.infer(
-            Xc,
-            ch.lengths,
-            *(layer[name] for name in LAYER_PARAMETERS),
-            Hs,
-            last,
-            net.activation,
-            n_threads,
-        )
-        Xc = Hs
+        every_step = net.return_sequences or k < n_layers - 1 or net.pooling != "last"
+        outputs = []
+        for suffix in net.directions:
+            x_dir = reverse_steps(x, ch) if suffix else x
+            Hs = np.empty(x.shape[:3] + (H,) if every_step else (0,) * 4, dtype)
+            last = np.empty(
+                (0,) * 3 if every_step else x.shape[:1] + (ch.chunk_size, H), dtype
+            )
+            net.cell.kernel.infer(
+                x_dir,
+                ch.lengths,
+                *layer_weights(layer, suffix),
+                Hs,
+                last,
+                net.activation,
+                n_threads,
+            )
+            if every_step:
+                outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
+            else:
+                # the backward direction's last step is the sequence's first
+                outputs.append(last)
+        x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
     if net.return_sequences:
-        Z = Hs @ net.output_coef.T + net.output_intercept
-        return from_chunks(Z, ch, X.shape[0])
-    c, _, s = last_step_index(ch)
-    return last[c, s] @ net.output_coef.T + net.output_intercept
+        return x
+    if net.pooling == "last":
+        c, _, s = last_step_index(ch)
+        return x[c, s]
+    return _pool(net, x, ch)[0]
 
 
-def raw_outputs(net, X, lengths, n_threads):
+def raw_outputs(net, X, lengths, n_threads, *, pooled_states=False):
     """Read-out outputs in batch order: ``(n, n_outputs)``, or per step
     ``(n, T, n_outputs)`` with NaN at padded steps.
 
     Runs :func:`infer` in blocks of ``PREDICT_BLOCK`` sequences to bound
-    memory.
+    memory. With ``pooled_states`` (sequence-to-one), the read-out's inputs
+    ``(n, W)`` instead of its outputs.
     """
     n, T = X.shape[:2]
     n_out = net.output_coef.shape[0]
     _memory.check(
         _memory.forward_bytes(
             net.cell,
-            [layer["weight_hh"].shape[1] for layer in net.coefs],
+            [layer["weight_hh"].shape[1] * len(net.directions) for layer in net.coefs],
             X.shape[2],
             min(n, PREDICT_BLOCK),
             T,
@@ -315,6 +457,10 @@ def raw_outputs(net, X, lengths, n_threads):
     for start in range(0, X.shape[0], PREDICT_BLOCK):
         part = slice(start, start + PREDICT_BLOCK)
         Xb = X[part, : lengths[part].max()]
+        if pooled_states:
+            ch = make_chunking(lengths[part], INFER_CHUNK_SIZE)
+            blocks.append(infer_states(net, Xb, ch, n_threads))
+            continue
         Z = infer(net, Xb, lengths[part], n_threads)
         if net.return_sequences:
             Z = np.pad(
@@ -328,14 +474,30 @@ def raw_outputs(net, X, lengths, n_threads):
 
 def parameters(net):
     """All trainable arrays of ``net`` in a fixed order (the solver's view):
-    each layer's ``LAYER_PARAMETERS``, then the read-out's coefficients and
-    intercept."""
-    params = [layer[name] for layer in net.coefs for name in LAYER_PARAMETERS]
+    each layer's ``LAYER_PARAMETERS``, then (bidirectional) the same names
+    with ``_reverse``, as PyTorch orders them; then the read-out's
+    coefficients and intercept."""
+    params = [
+        array
+        for layer in net.coefs
+        for suffix in net.directions
+        for array in layer_weights(layer, suffix)
+    ]
     return params + [net.output_coef, net.output_intercept]
 
 
-def is_weight_matrix(n_layers):
+def parameter_names(net):
+    """``(layer, name)`` of each recurrent array of :func:`parameters`."""
+    return [
+        (k, name + suffix)
+        for k in range(len(net.coefs))
+        for suffix in net.directions
+        for name in LAYER_PARAMETERS
+    ]
+
+
+def is_weight_matrix(n_layers, bidirectional=False):
     """For each array of :func:`parameters`, whether it is a weight matrix
     (L2-penalised) rather than a bias."""
-    per_layer = [True, True, False, False] * n_layers
+    per_layer = [True, True, False, False] * (2 if bidirectional else 1) * n_layers
     return per_layer + [True, False]

@@ -65,6 +65,9 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -92,6 +95,9 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss
@@ -183,6 +189,8 @@ class RNNRegressor(BaseRecurrentRegressor):
     Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
     training recurrent neural networks. ICML.
 
+    {layer_references}
+
     Examples
     --------
     >>> import numpy as np
@@ -231,6 +239,9 @@ class RNNRegressor(BaseRecurrentRegressor):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -258,6 +269,9 @@ class RNNRegressor(BaseRecurrentRegressor):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
@@ -292,6 +306,8 @@ class RNNClassifier(BaseRecurrentClassifier):
     References
     ----------
     Elman, J. L. (1990). Finding structure in time. Cognitive Science 14(2).
+
+    {layer_references}
 
     Examples
     --------
@@ -342,6 +358,9 @@ class RNNClassifier(BaseRecurrentClassifier):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
+        pooling="last",
+        bidirectional=False,
+        dropout=0.0,
         n_jobs=None,
     ):
         super().__init__(
@@ -370,6 +389,9 @@ class RNNClassifier(BaseRecurrentClassifier):
             spectral_radius=spectral_radius,
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
@@ -408,6 +430,8 @@ class LSTMRegressor(BaseRecurrentRegressor):
 
     Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
     continual prediction with LSTM. Neural Computation 12(10).
+
+    {layer_references}
 
     Examples
     --------
@@ -462,6 +486,8 @@ class LSTMClassifier(BaseRecurrentClassifier):
     Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget:
     continual prediction with LSTM. Neural Computation 12(10).
 
+    {layer_references}
+
     Examples
     --------
     >>> import numpy as np
@@ -506,6 +532,8 @@ class GRURegressor(BaseRecurrentRegressor):
     ----------
     Cho, K. et al. (2014). Learning phrase representations using RNN
     encoder-decoder for statistical machine translation. EMNLP.
+
+    {layer_references}
 
     Examples
     --------
@@ -555,6 +583,8 @@ class GRUClassifier(BaseRecurrentClassifier):
     ----------
     Cho, K. et al. (2014). Learning phrase representations using RNN
     encoder-decoder for statistical machine translation. EMNLP.
+
+    {layer_references}
 
     Examples
     --------

@@ -48,7 +48,10 @@ def temporal_gradient_norms(
     Returns
     -------
     norms : ndarray of shape (n_layers, n_steps)
-        For each recurrent layer and step, the Euclidean norm.
+        For each recurrent layer and step, the Euclidean norm. Bidirectional
+        models have two rows per layer, forward then backward; the backward
+        direction's step ``t`` is ``t`` steps before each sequence's last real
+        step (the order it runs in).
 
     Examples
     --------

@@ -73,3 +73,18 @@ def lstm_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None):
     g, o = np.tanh(a[2 * H : 3 * H]), sigmoid(a[3 * H :])
     c = f * c + i * g
     return (o * np.tanh(c), c)
+
+
+def pool(H, pooling, bidirectional=False):
+    """A sequence's read-out input from its last layer's states ``(n, W)``:
+    the last step (bidirectional: the backward half at the first step), the
+    mean or the maximum over the steps."""
+    if pooling == "mean":
+        return H.mean(axis=0)
+    if pooling == "max":
+        return H.max(axis=0)
+    out = H[-1].copy()
+    if bidirectional:
+        half = H.shape[1] // 2
+        out[half:] = H[0, half:]
+    return out

@@ -9,6 +9,10 @@ from skrnn.preprocessing import TimestepTransformer
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.RNNRegressor(solver="simplex"),
     skrnn.GRUClassifier(solver="simplex"),
+    # the layer options of issue 14
+    skrnn.GRUClassifier(bidirectional=True, pooling="max", dropout=0.2),
+    skrnn.LSTMRegressor(bidirectional=True, pooling="mean", dropout=0.2),
+    skrnn.RNNClassifier(pooling="mean", dropout=0.1),
     TimestepTransformer(StandardScaler()),
 ]
 

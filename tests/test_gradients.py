@@ -25,13 +25,19 @@ CELLS = {
 }
 
 
-def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
+def _model(
+    task, activation, layers, return_sequences, n_features, n_classes=3, **params
+):
     """An initialised model (no training) and the encoded-target width.
 
-    ``activation`` is an Elman activation, or the name of a gated cell."""
+    ``activation`` is an Elman activation, or the name of a gated cell;
+    ``params`` are further estimator parameters (pooling, bidirectional)."""
     prefix = CELLS[activation][0] if activation in CELLS else "RNN"
     common = dict(
-        hidden_layer_sizes=layers, alpha=0.3, return_sequences=return_sequences
+        hidden_layer_sizes=layers,
+        alpha=0.3,
+        return_sequences=return_sequences,
+        **params,
     )
     if prefix == "RNN":
         common["activation"] = activation
@@ -54,7 +60,9 @@ def _model(task, activation, layers, return_sequences, n_features, n_classes=3):
     if activation == "relu":
         # away from the kink, so that finite differences are smooth
         for layer in est.coefs_:
-            layer["bias_ih"] += 0.5
+            for name in layer:
+                if name.startswith("bias_ih"):
+                    layer[name] += 0.5
     return est
 
 
@@ -95,6 +103,26 @@ GATED_CASES = [
 CASES += GATED_CASES
 
 
+def _check_finite_differences(est, X, lengths, Y, sw, masks=None):
+    """Every gradient of ``_loss_grad`` against central differences."""
+    loss_fn = est._task_spec().loss
+    loss, grads = est._loss_grad(X, lengths, Y, sw, 2, loss=loss_fn, masks=masks)
+    assert len(grads) == len(est._params())
+    eps = 1e-6
+    for p, g in zip(est._params(), grads, strict=True):
+        num = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            up = est._loss_grad(X, lengths, Y, sw, 1, loss=loss_fn, masks=masks)[0]
+            p[idx] = old - eps
+            down = est._loss_grad(X, lengths, Y, sw, 1, loss=loss_fn, masks=masks)[0]
+            p[idx] = old
+            num[idx] = (up - down) / (2 * eps)
+        err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
+        assert err < 1e-6, (p.shape, err)
+
+
 @pytest.mark.parametrize("task, activation, layers, return_sequences", CASES)
 def test_gradient_matches_finite_differences(
     task, activation, layers, return_sequences
@@ -104,37 +132,118 @@ def test_gradient_matches_finite_differences(
     est = _model(task, activation, layers, return_sequences, X.shape[2])
     Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
     sw = rng.uniform(0.5, 2.0, size=X.shape[0])
-    loss, grads = est._loss_grad(X, lengths, Y, sw, 2, loss=est._task_spec().loss)
-    eps = 1e-6
-    for p, g in zip(est._params(), grads, strict=False):
-        num = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
-            up = est._loss_grad(X, lengths, Y, sw, 1, loss=est._task_spec().loss)[0]
-            p[idx] = old - eps
-            down = est._loss_grad(X, lengths, Y, sw, 1, loss=est._task_spec().loss)[0]
-            p[idx] = old
-            num[idx] = (up - down) / (2 * eps)
-        err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
-        assert err < 1e-6, (p.shape, err)
+    _check_finite_differences(est, X, lengths, Y, sw)
 
 
-def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
-    """The loss of DESIGN.md written out per sequence and step."""
+# pooling and bidirectional layers, on every cell; (task, cell, layers,
+# return_sequences, pooling, bidirectional)
+LAYER_CASES = [
+    ("regression", cell, (3, 2), False, pooling, bidirectional)
+    for cell in ("tanh", "gru", "lstm")
+    for pooling in ("last", "mean", "max")
+    for bidirectional in (False, True)
+] + [
+    ("regression", "gru", (3, 2), True, "last", True),
+    ("multiclass", "lstm", (3,), True, "last", True),
+    ("binary", "tanh", (2, 3), False, "mean", True),
+    ("multiclass", "gru", (3,), False, "max", True),
+    ("hinge", "relu", (3,), False, "last", True),
+]
+
+
+@pytest.mark.parametrize(
+    "task, activation, layers, return_sequences, pooling, bidirectional", LAYER_CASES
+)
+def test_pooling_and_bidirectional_gradients_match_finite_differences(
+    task, activation, layers, return_sequences, pooling, bidirectional
+):
+    rng = np.random.default_rng(5)
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 5, max_steps=6, n_features=2)
+    est = _model(
+        task,
+        activation,
+        layers,
+        return_sequences,
+        X.shape[2],
+        pooling=pooling,
+        bidirectional=bidirectional,
+    )
+    Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    _check_finite_differences(est, X, lengths, Y, sw)
+
+
+def _fixed_masks(est, n, rng, p=0.4):
+    return [
+        (rng.uniform(size=(n, layer["weight_ih"].shape[1])) >= p) / (1 - p)
+        for layer in est.coefs_
+    ]
+
+
+@pytest.mark.parametrize(
+    "activation, return_sequences, pooling, bidirectional",
+    [
+        ("tanh", False, "last", False),
+        ("gru", True, "last", False),
+        ("lstm", False, "mean", True),
+        ("gru", False, "max", True),
+    ],
+)
+def test_dropout_gradients_with_fixed_masks_match_finite_differences(
+    activation, return_sequences, pooling, bidirectional
+):
+    rng = np.random.default_rng(6)
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 5, max_steps=6, n_features=3)
+    est = _model(
+        "regression",
+        activation,
+        (3, 2),
+        return_sequences,
+        X.shape[2],
+        pooling=pooling,
+        bidirectional=bidirectional,
+        dropout=0.4,
+    )
+    Y = _targets("regression", est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    masks = _fixed_masks(est, X.shape[0], rng)
+    assert all((m == 0).any() for m in masks)
+    _check_finite_differences(est, X, lengths, Y, sw, masks=masks)
+
+
+def _reference_loss(est, X, lengths, Y, sw, task, return_sequences, masks=None):
+    """The loss of DESIGN.md written out per sequence and step (with the
+    pooling, bidirectional layers and dropout ``masks`` of ``est``)."""
     total, weight = 0.0, 0.0
     _, step, init = CELLS[est._cell.torch_name.lower()]
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    activation = getattr(est, "activation", "tanh")
     for i, n in enumerate(lengths):
         h = X[i, :n]
-        for layer in est.coefs_:
-            weights = [
-                layer[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            ]
-            h = ref.run_layer(
-                step, init, h, n, weights, activation=getattr(est, "activation", "tanh")
+        for k, layer in enumerate(est.coefs_):
+            if masks is not None:
+                h = h * masks[k][i]
+            out = ref.run_layer(
+                step, init, h, n, [layer[w] for w in names], activation=activation
             )
-        outputs = h @ est.output_coef_.T + est.output_intercept_
-        steps = range(n) if return_sequences else [n - 1]
+            if est.bidirectional:
+                back = ref.run_layer(
+                    step,
+                    init,
+                    h[::-1],
+                    n,
+                    [layer[w + "_reverse"] for w in names],
+                    activation=activation,
+                )[::-1]
+                out = np.hstack([out, back])
+            h = out
+        if return_sequences:
+            outputs = h @ est.output_coef_.T + est.output_intercept_
+            steps = range(n)
+        else:
+            pooled = ref.pool(h, est.pooling, est.bidirectional)
+            outputs = (pooled @ est.output_coef_.T + est.output_intercept_)[None]
+            steps = [0]
         for t in steps:
             y = Y[i, t if return_sequences else 0]
             if np.isnan(y).any():
@@ -152,8 +261,10 @@ def _reference_loss(est, X, lengths, Y, sw, task, return_sequences):
             total += sw[i] * value
             weight += sw[i]
     penalty = sum(
-        np.sum(layer["weight_ih"] ** 2) + np.sum(layer["weight_hh"] ** 2)
+        np.sum(value**2)
         for layer in est.coefs_
+        for name, value in layer.items()
+        if name.startswith("weight")
     ) + np.sum(est.output_coef_**2)
     return total / weight + 0.5 * est.alpha * penalty / sw.sum()
 
@@ -211,6 +322,74 @@ def test_prediction_path_gives_the_training_forward_pass(
     X = X.astype(dtype)
     activation = "tanh" if cell == "rnn" else cell
     est = _model("regression", activation, layers, return_sequences, X.shape[2])
+    est._initialize(
+        X.shape[2], 2, dtype, np.random.RandomState(4), logistic_output=False
+    )
+    net = est._network()
+    trace = _network.forward(net, X, lengths, n_threads=2)
+    expected = trace.Z
+    if return_sequences:
+        expected = from_chunks(trace.Z, trace.chunking, X.shape[0])
+    got = _network.infer(net, X, lengths, n_threads=2)
+    assert got.dtype == dtype
+    assert np.array_equal(got, expected, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "task, activation, layers, return_sequences, pooling, bidirectional", LAYER_CASES
+)
+@pytest.mark.parametrize("dropout", [False, True])
+def test_pooling_bidirectional_dropout_loss_matches_numpy_reference(
+    task, activation, layers, return_sequences, pooling, bidirectional, dropout
+):
+    rng = np.random.default_rng(7)
+    X, lengths = ragged_problem(rng, n=2 * CHUNK_SIZE + 3, max_steps=7, n_features=2)
+    est = _model(
+        task,
+        activation,
+        layers,
+        return_sequences,
+        X.shape[2],
+        pooling=pooling,
+        bidirectional=bidirectional,
+    )
+    Y = _targets(task, est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    masks = _fixed_masks(est, X.shape[0], rng) if dropout else None
+    loss, _ = est._loss_grad(
+        X, lengths, Y, sw, 2, loss=est._task_spec().loss, masks=masks
+    )
+    expected = _reference_loss(est, X, lengths, Y, sw, task, return_sequences, masks)
+    assert_allclose(loss, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize(
+    "return_sequences, pooling",
+    [(False, "last"), (False, "mean"), (False, "max"), (True, "last")],
+)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prediction_path_pools_as_the_training_forward_pass(
+    cell, return_sequences, pooling, bidirectional, dtype
+):
+    """The inference path (larger chunks, no cache, last states only where
+    they suffice) gives the training pass's read-out bit for bit, for every
+    pooling and for bidirectional layers, on a ragged batch over several
+    chunks."""
+    rng = np.random.default_rng(8)
+    X, lengths = ragged_problem(rng, n=5 * CHUNK_SIZE + 5, max_steps=30, n_features=3)
+    X = X.astype(dtype)
+    activation = "tanh" if cell == "rnn" else cell
+    est = _model(
+        "regression",
+        activation,
+        (4, 3),
+        return_sequences,
+        X.shape[2],
+        pooling=pooling,
+        bidirectional=bidirectional,
+    )
     est._initialize(
         X.shape[2], 2, dtype, np.random.RandomState(4), logistic_output=False
     )

@@ -257,6 +257,9 @@ def test_time_column_out_of_range():
         ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
         ({"solver": "simplex"}, "simplex"),
         ({"bptt_steps": 2}, "bptt_steps"),
+        ({"pooling": "mean"}, "pooling='mean' is not available for GRU-D"),
+        ({"bidirectional": True}, "bidirectional=True is not available"),
+        ({"dropout": 0.2}, "dropout=0.2 is not available"),
     ],
 )
 def test_what_grud_does_not_have_is_refused(params, match):
@@ -289,3 +292,21 @@ def test_skops_round_trip(tmp_path):
     sio.dump(clf, path)
     loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_grud_transform_is_what_its_read_out_reads():
+    from skrnn import GRUDRegressor
+
+    X, y = _visits(np.random.default_rng(8))
+    model = _fit(GRUDRegressor(4, max_iter=2, random_state=0), X, y.astype(float))
+    states = model.transform(X)
+    assert states.shape == (X.shape[0], 4)
+    assert list(model.get_feature_names_out()) == [
+        f"grudregressor{i}" for i in range(4)
+    ]
+    np.testing.assert_allclose(
+        states @ model.output_coef_[0] + model.output_intercept_[0],
+        model.predict(X),
+        rtol=1e-12,
+        atol=1e-12,
+    )

@@ -112,3 +112,61 @@ def test_to_torch_without_torch_says_how_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_torch)
     with pytest.raises(ImportError, match="pip install torch"):
         est.to_torch()
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize(
+    "return_sequences, pooling",
+    [(False, "last"), (False, "mean"), (False, "max"), (True, "last")],
+)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_torch_module_reproduces_pooling_and_bidirectional_predict(
+    cell, return_sequences, pooling, bidirectional
+):
+    """Bidirectional models export as ``torch.nn.RNN/GRU/LSTM(bidirectional=
+    True)`` on packed sequences; the pooling is the module's too."""
+    torch = pytest.importorskip("torch")
+    X, lengths = _data(8)
+    target = np.nan_to_num(X[:, :, 0]).cumsum(axis=1)
+    y = target if return_sequences else target[np.arange(40), lengths - 1]
+    est = _fit(
+        getattr(skrnn, cell + "Regressor")(
+            hidden_layer_sizes=(5, 3),
+            max_iter=3,
+            random_state=0,
+            return_sequences=return_sequences,
+            pooling=pooling,
+            bidirectional=bidirectional,
+            dropout=0.2,
+        ),
+        X,
+        y,
+    )
+    module = est.to_torch()
+    if bidirectional:
+        assert all(rnn.bidirectional for rnn in module.layers)
+        assert module.layers[1].input_size == 10
+    with torch.no_grad():
+        out = module(
+            torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths)
+        ).numpy()[..., 0]
+    pred = est.predict(X)
+    real = ~np.isnan(pred)
+    assert_allclose(out[real], pred[real], rtol=1e-8, atol=1e-12)
+
+
+def test_bidirectional_classifier_exports_its_decision_function():
+    torch = pytest.importorskip("torch")
+    X, lengths = _data(9)
+    clf = _fit(
+        skrnn.LSTMClassifier(
+            hidden_layer_sizes=4, max_iter=2, random_state=0, bidirectional=True
+        ),
+        X,
+        np.arange(40) % 3,
+    )
+    with torch.no_grad():
+        out = clf.to_torch()(
+            torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths)
+        ).numpy()
+    assert_allclose(out, clf.decision_function(X), rtol=1e-8, atol=1e-12)
