@@ -21,7 +21,10 @@ from sklearn.utils.validation import (
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
-IMPUTE_HINT = "impute it, e.g. with TimestepTransformer(SimpleImputer())"
+IMPUTE_HINT = (
+    "impute it, e.g. with skrnn.preprocessing.SequenceImputer() (each "
+    "sequence's last observed value carried forward) in a Pipeline"
+)
 
 
 def _is_sequence_list(X):

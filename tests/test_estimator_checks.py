@@ -4,12 +4,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skrnn
-from skrnn.preprocessing import TimestepTransformer
+from skrnn.preprocessing import SequenceImputer, TimestepTransformer
 
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.RNNRegressor(solver="simplex"),
     skrnn.GRUClassifier(solver="simplex"),
     TimestepTransformer(StandardScaler()),
+    SequenceImputer(),
+    SequenceImputer(add_indicator=True, add_time_since=True),
 ]
 
 
