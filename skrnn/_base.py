@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _memory, _network, _solvers
 from ._contract import SequenceModel
-from ._data import validate_for_predict
+from ._data import validate_for_predict, weight_total
 from ._network import ACTIVATIONS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
@@ -227,7 +227,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             step_norms=step_norms,
             step_grads=step_grads,
         )
-        n = sw.sum()
+        n = weight_total(sw, Y)
         params = self._params()
         penalised = _network.is_weight_matrix(len(self.coefs_))
         weights = [

@@ -35,6 +35,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
     _parameter_constraints: dict = {
         **BaseRecurrent._parameter_constraints,
         "loss": [StrOptions({"log_loss", "hinge"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -66,6 +67,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         bptt_steps=None,
         return_sequences=False,
         n_jobs=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -95,6 +97,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             n_jobs=n_jobs,
         )
         self.loss = loss
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -277,6 +280,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     {rnn_activation}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------
@@ -343,6 +347,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         bptt_steps=None,
         return_sequences=False,
         n_jobs=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -371,6 +376,7 @@ class RNNClassifier(BaseRecurrentClassifier):
             bptt_steps=bptt_steps,
             return_sequences=return_sequences,
             n_jobs=n_jobs,
+            class_weight=class_weight,
         )
         self.activation = activation
 
@@ -442,6 +448,7 @@ class LSTMClassifier(BaseRecurrentClassifier):
     {hidden_layers}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------
@@ -539,6 +546,7 @@ class GRUClassifier(BaseRecurrentClassifier):
     {hidden_layers}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------
