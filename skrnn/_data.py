@@ -23,8 +23,9 @@ from sklearn.utils.validation import (
 FLOAT_DTYPES = (np.float64, np.float32)
 
 IMPUTE_HINT = (
-    "impute it, e.g. with skrnn.preprocessing.SequenceImputer() (each "
-    "sequence's last observed value carried forward) in a Pipeline"
+    "impute it in a Pipeline, e.g. with skrnn.preprocessing.SequenceImputer() "
+    "(each sequence's last observed value carried forward) or "
+    "TimestepTransformer(SimpleImputer()) (the mean over all steps)"
 )
 
 

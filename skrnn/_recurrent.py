@@ -117,8 +117,10 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             Labels.
         classes : array-like of shape (n_classes,), default=None
             Every class, required on the first call.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence in the loss, or with
+            ``return_sequences=True`` of each step.
 
         Returns
         -------
@@ -145,8 +147,10 @@ class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
             Sequences.
         y : array-like, as in :meth:`fit`
             Targets.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence in the loss, or with
+            ``return_sequences=True`` of each step.
 
         Returns
         -------

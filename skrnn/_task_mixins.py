@@ -203,8 +203,10 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             Sequences.
         y : array-like, as in :meth:`fit`
             True targets (labels).
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence, or with ``return_sequences=True`` of each
+            step.
 
         Returns
         -------
@@ -311,7 +313,7 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         """``sample_weight`` times the weight of each entry's class, as
         ``compute_sample_weight(class_weight, y)`` gives it on the labels of
         the entries with a target (per step with ``return_sequences=True``)."""
-        class_weight = self.class_weight
+        class_weight = getattr(self, "class_weight", None)
         if class_weight is None:
             return sample_weight
         if incremental and isinstance(class_weight, str):
@@ -487,8 +489,10 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
             Sequences.
         y : array-like, as in :meth:`fit`
             True targets (labels).
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence, or with ``return_sequences=True`` of each
+            step.
 
         Returns
         -------
