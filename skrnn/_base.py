@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _memory, _network, _solvers
 from ._contract import SequenceModel
-from ._data import validate_for_predict
+from ._data import validate_for_predict, weight_total
 from ._network import ACTIVATIONS, POOLINGS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
@@ -280,7 +280,7 @@ class BaseRecurrent(
             step_norms=step_norms,
             step_grads=step_grads,
         )
-        n = sw.sum()
+        n = weight_total(sw, Y)
         params = self._params()
         penalised = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
         weights = [

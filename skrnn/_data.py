@@ -14,6 +14,7 @@ The conventions (DESIGN.md, "Data"):
 import numpy as np
 from sklearn.utils.validation import (
     _check_feature_names,
+    _check_sample_weight,
     check_array,
     check_is_fitted,
     validate_data,
@@ -21,7 +22,11 @@ from sklearn.utils.validation import (
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
-IMPUTE_HINT = "impute it, e.g. with TimestepTransformer(SimpleImputer())"
+IMPUTE_HINT = (
+    "impute it in a Pipeline, e.g. with skrnn.preprocessing.SequenceImputer() "
+    "(each sequence's last observed value carried forward) or "
+    "TimestepTransformer(SimpleImputer()) (the mean over all steps)"
+)
 
 
 def _is_sequence_list(X):
@@ -289,6 +294,7 @@ def validate_targets(y, lengths, n_steps, *, return_sequences):
     if y.ndim == 2:
         y = y[:, :, None]
     real = np.arange(n_steps)[None, :] < lengths[:, None]
+    y = np.where(real[:, :, None], y, np.nan)  # anything at padded steps
     has_target = ~np.all(np.isnan(y), axis=2) & real
     if not has_target.any():
         raise ValueError("y has no target at any real step (all NaN).")
@@ -300,3 +306,84 @@ def validate_targets(y, lengths, n_steps, *, return_sequences):
             "all; give all outputs of a step or none."
         )
     return y
+
+
+def validate_sample_weight(sample_weight, X, lengths, *, return_sequences):
+    """Check sample weights: one per sequence, or one per step.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_sequences,) or \
+            (n_sequences, n_steps), or None
+        Per-step weights need ``return_sequences=True``; any value at padded
+        steps is ignored (set to 0).
+    X : ndarray of shape (n_sequences, n_steps, n_features)
+    lengths : ndarray of shape (n_sequences,)
+    return_sequences : bool
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_sequences,) or (n_sequences, n_steps)
+        float64, finite and non-negative (0 at padded steps).
+    """
+    if sample_weight is None or np.isscalar(sample_weight):
+        return _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    sw = check_array(
+        sample_weight,
+        ensure_2d=False,
+        allow_nd=True,
+        dtype=np.float64,
+        ensure_all_finite=False,
+        input_name="sample_weight",
+    )
+    if sw.ndim < 2:
+        return _check_sample_weight(sw, X, ensure_non_negative=True)
+    n, n_steps = X.shape[:2]
+    if not return_sequences:
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}, one weight per step, but "
+            "return_sequences=False fits one target per sequence: give "
+            "(n_sequences,) weights, or set return_sequences=True."
+        )
+    if sw.ndim != 2 or sw.shape[0] != n or sw.shape[1] < n_steps:
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}; give one weight per sequence, "
+            f"({n},), or one per step, ({n}, {n_steps}) (any value at padded "
+            "steps)."
+        )
+    sw = np.array(sw[:, :n_steps])
+    real = np.arange(n_steps)[None, :] < lengths[:, None]
+    for bad, what in (
+        (real & ~np.isfinite(sw), "not finite"),
+        (real & (sw < 0), "negative"),
+    ):
+        if bad.any():
+            i, t = np.argwhere(bad)[0]
+            raise ValueError(
+                f"sample_weight of sequence {i} at step {t} is {what} "
+                f"({sw[i, t]}); weights at real steps must be finite and "
+                "non-negative (only padded steps may hold anything)."
+            )
+    sw[~real] = 0.0
+    return sw
+
+
+def entry_weights(sample_weight, entries):
+    """The weights of the entries ``(n, T)`` (a boolean mask) that have a
+    target, from per-sequence or per-step sample weights."""
+    if sample_weight.ndim == 2:
+        return sample_weight[:, : entries.shape[1]][entries]
+    return np.broadcast_to(sample_weight[:, None], entries.shape)[entries]
+
+
+def weight_total(sample_weight, Y):
+    """The number of sequences, weighted: the sum of per-sequence weights, or
+    of each sequence's mean weight over its steps with a target (so that
+    per-step weights constant within each sequence scale the L2 term as
+    per-sequence weights do)."""
+    if sample_weight.ndim == 1:
+        return sample_weight.sum()
+    has = ~np.isnan(Y).any(axis=-1)
+    counts = has.sum(axis=1)
+    sums = np.where(has, sample_weight, 0).sum(axis=1)
+    return (sums[counts > 0] / counts[counts > 0]).sum()

@@ -97,6 +97,14 @@ CLASSIFIER_LOSS = """loss : {'log_loss', 'hinge'}, default='log_loss'
         cross-entropy; 'hinge': one decision value, two classes only, no
         ``predict_proba``."""
 
+CLASS_WEIGHT = """class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, ``{{class_label: weight}}``
+        (classes not named weigh 1); 'balanced' weighs each class by
+        ``n_entries / (n_classes * its count)`` over the training targets,
+        per sequence, or with ``return_sequences=True`` per real step, as
+        :func:`~sklearn.utils.class_weight.compute_sample_weight` does. They
+        multiply ``sample_weight``. Not 'balanced' in ``partial_fit``."""
+
 RNN_ACTIVATION = """activation : {'tanh', 'relu', 'logistic', 'identity'}, default='tanh'
         Activation of the recurrent units."""
 
@@ -233,6 +241,7 @@ _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,
     "training_parameters": TRAINING_PARAMETERS,
     "classifier_loss": CLASSIFIER_LOSS,
+    "class_weight": CLASS_WEIGHT,
     "rnn_activation": RNN_ACTIVATION,
     "common_attributes": COMMON_ATTRIBUTES,
     "layer_references": LAYER_REFERENCES,

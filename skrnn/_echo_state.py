@@ -10,7 +10,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _memory, _reservoir
 from ._contract import SequenceModel
@@ -144,7 +144,8 @@ class BaseEchoState(SequenceModel, BaseEstimator):
                     "lower washout or give longer sequences."
                 )
             c, t, s, batch = c[labelled], t[labelled], s[labelled], batch[labelled]
-            targets, weights = targets[labelled], sw[batch]
+            targets = targets[labelled]
+            weights = sw[batch, t] if sw.ndim == 2 else sw[batch]
         order = np.argsort(t, kind="stable")
         return (c[order], t[order], s[order]), targets[order], weights[order]
 
@@ -363,6 +364,7 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
     Parameters
     ----------
     {echo_state_parameters}
+    {class_weight}
 
     Attributes
     ----------
@@ -388,6 +390,40 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
     >>> clf.score(X, y) > 0.9
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseEchoState._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        n_reservoir=100,
+        *,
+        spectral_radius=0.9,
+        input_scaling=1.0,
+        leak_rate=1.0,
+        alpha=1e-6,
+        washout=0,
+        sparsity=0.9,
+        random_state=None,
+        return_sequences=False,
+        n_jobs=None,
+        class_weight=None,
+    ):
+        super().__init__(
+            n_reservoir,
+            spectral_radius=spectral_radius,
+            input_scaling=input_scaling,
+            leak_rate=leak_rate,
+            alpha=alpha,
+            washout=washout,
+            sparsity=sparsity,
+            random_state=random_state,
+            return_sequences=return_sequences,
+            n_jobs=n_jobs,
+        )
+        self.class_weight = class_weight
 
     def _readout_targets(self, Y):
         return 2 * Y - 1  # +-1 targets, as RidgeClassifier

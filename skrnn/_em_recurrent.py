@@ -15,7 +15,7 @@ from . import _em, _memory, _network
 from ._contract import SequenceModel
 from ._data import validate_for_predict
 from ._layout import make_chunking, to_chunks
-from ._network import ACTIVATIONS, Network
+from ._network import ACTIVATIONS, Network, chunked_weights
 from ._recurrent import ELMAN
 from ._task_mixins import RecurrentRegressorMixin
 from ._threads import blas_single_threaded, effective_n_threads
@@ -305,9 +305,7 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
             Yc[c_idx, ch.lengths[c_idx, s_idx] - 1, s_idx] = Y[ch.order[rows], 0]
         has = entries.astype(X.dtype)
         Dc = np.where(entries[..., None], np.nan_to_num(Yc), 0).astype(X.dtype)
-        wc = np.zeros(ch.n_chunks * ch.chunk_size)
-        wc[ch.order >= 0] = sw[ch.order[ch.order >= 0]]
-        w = np.broadcast_to(wc.reshape(ch.n_chunks, 1, -1), entries.shape)[entries]
+        w = chunked_weights(sw, ch)[entries]
         if self.return_sequences:
             Yt = Yc[entries]
         else:

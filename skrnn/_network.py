@@ -364,12 +364,20 @@ def targets_at_entries(trace, Y, sw):
         return trace.Z, Y[:, 0, :], sw / sw.sum(), None
     ch = trace.chunking
     Yc = to_chunks(Y, ch)
+    entries = ch.mask & ~np.isnan(Yc).any(axis=-1)
+    w = chunked_weights(sw, ch)[entries]
+    return trace.Z[entries], Yc[entries], w / w.sum(), entries
+
+
+def chunked_weights(sw, ch):
+    """Sample weights, per sequence ``(B,)`` or per step ``(B, T')``, in the
+    chunked layout ``(n_chunks, T, chunk_size)`` (0 at filler rows)."""
+    if sw.ndim == 2:
+        return to_chunks(sw[:, :, None], ch, dtype=sw.dtype)[..., 0]
     wc = np.zeros(ch.n_chunks * ch.chunk_size, dtype=sw.dtype)
     wc[ch.order >= 0] = sw[ch.order[ch.order >= 0]]
-    entries = ch.mask & ~np.isnan(Yc).any(axis=-1)
-    w = np.broadcast_to(wc.reshape(ch.n_chunks, 1, ch.chunk_size), entries.shape)
-    w = w[entries]
-    return trace.Z[entries], Yc[entries], w / w.sum(), entries
+    shape = (ch.n_chunks, ch.n_steps, ch.chunk_size)
+    return np.broadcast_to(wc.reshape(ch.n_chunks, 1, ch.chunk_size), shape)
 
 
 def infer(net, X, lengths, n_threads):

@@ -35,6 +35,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
     _parameter_constraints: dict = {
         **BaseRecurrent._parameter_constraints,
         "loss": [StrOptions({"log_loss", "hinge"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -69,6 +70,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -101,6 +103,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             n_jobs=n_jobs,
         )
         self.loss = loss
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -120,8 +123,10 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             Labels.
         classes : array-like of shape (n_classes,), default=None
             Every class, required on the first call.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence in the loss, or with
+            ``return_sequences=True`` of each step.
 
         Returns
         -------
@@ -148,8 +153,10 @@ class BaseRecurrentRegressor(RecurrentRegressorMixin, BaseRecurrent):
             Sequences.
         y : array-like, as in :meth:`fit`
             Targets.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence in the loss, or with
+            ``return_sequences=True`` of each step.
 
         Returns
         -------
@@ -291,6 +298,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     {rnn_activation}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------
@@ -362,6 +370,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -393,6 +402,7 @@ class RNNClassifier(BaseRecurrentClassifier):
             bidirectional=bidirectional,
             dropout=dropout,
             n_jobs=n_jobs,
+            class_weight=class_weight,
         )
         self.activation = activation
 
@@ -466,6 +476,7 @@ class LSTMClassifier(BaseRecurrentClassifier):
     {hidden_layers}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------
@@ -567,6 +578,7 @@ class GRUClassifier(BaseRecurrentClassifier):
     {hidden_layers}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
 
     Attributes
     ----------

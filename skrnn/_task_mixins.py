@@ -17,13 +17,20 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from . import _loss
 from ._contract import TaskSpec, restore_state, state_copy
-from ._data import pad_sequences, validate_sequences, validate_targets
+from ._data import (
+    entry_weights,
+    pad_sequences,
+    validate_sample_weight,
+    validate_sequences,
+    validate_targets,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -40,8 +47,12 @@ def _fit_docstring(task_y):
             sequences; a list of arrays of different lengths is padded.
         y : array-like
             {task_y}
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence in the loss, or with
+            ``return_sequences=True`` of each step (any value at padded
+            steps). Classifiers multiply it by the weights of
+            ``class_weight``.
 
         Returns
         -------
@@ -100,9 +111,17 @@ class _TaskMixin:
             self, X, reset=reset, check_nan=not self._accepts_missing
         )
         Y = self._encode_targets(y, lengths, X.shape[1], reset, classes)
-        sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
+        sample_weight = validate_sample_weight(
+            sample_weight, X, lengths, return_sequences=self.return_sequences
+        )
+        sample_weight = self._weigh_classes(sample_weight, Y, incremental)
+        targets = ~np.isnan(Y).any(axis=-1)
+        if not entry_weights(sample_weight, targets).sum() > 0:
+            raise ValueError(
+                "All sample weights of the steps with a target are zero "
+                "(sample_weight must have a positive sum over them); give some "
+                "positive weight."
+            )
         return self._fit_encoded(
             X, lengths, Y, sample_weight, self._task_spec(), incremental=incremental
         )
@@ -122,6 +141,9 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             )
         return Y
 
+    def _weigh_classes(self, sample_weight, Y, incremental):
+        return sample_weight
+
     def _task_spec(self):
         return TaskSpec(
             loss=_loss.squared_error,
@@ -137,7 +159,7 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             return r2_score(Y[:, 0, :], pred, sample_weight=sw)
         Y = Y[:, : pred.shape[1]]
         entries = ~np.isnan(Y).any(axis=-1)
-        weights = np.broadcast_to(sw[:, None], entries.shape)[entries]
+        weights = entry_weights(sw, entries)
         return r2_score(Y[entries], pred[entries], sample_weight=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -183,8 +205,10 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             Sequences.
         y : array-like, as in :meth:`fit`
             True targets (labels).
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence, or with ``return_sequences=True`` of each
+            step.
 
         Returns
         -------
@@ -195,9 +219,8 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             return super().score(X, y, sample_weight=sample_weight)
         X, lengths = self._validate_for_predict(X)
         Y = validate_targets(y, lengths, X.shape[1], return_sequences=True)
-        return self._score_encoded(
-            X, lengths, Y, _check_sample_weight(sample_weight, X)
-        )
+        sw = validate_sample_weight(sample_weight, X, lengths, return_sequences=True)
+        return self._score_encoded(X, lengths, Y, sw)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -288,6 +311,39 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         Y[real] = enc
         return Y
 
+    def _weigh_classes(self, sample_weight, Y, incremental):
+        """``sample_weight`` times the weight of each entry's class, as
+        ``compute_sample_weight(class_weight, y)`` gives it on the labels of
+        the entries with a target (per step with ``return_sequences=True``)."""
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return sample_weight
+        if incremental and isinstance(class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the "
+                "class frequencies of one batch are not those of the data. Pass "
+                "compute_class_weight('balanced', classes=classes, y=y) of a large "
+                "enough sample of the targets as a dict instead."
+            )
+        entries = ~np.isnan(Y).any(axis=-1)
+        index = (Y[..., 0] > 0.5) if Y.shape[-1] == 1 else np.nan_to_num(Y).argmax(-1)
+        index = index.astype(np.intp)
+        try:
+            per_class = compute_class_weight(
+                class_weight, classes=self.classes_, y=self.classes_[index[entries]]
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"class_weight={class_weight!r} does not fit the classes "
+                f"{self.classes_.tolist()}: {error}"
+            ) from None
+        weights = np.where(entries, per_class[index], 0.0)
+        if not self.return_sequences:
+            return sample_weight * weights[:, 0]
+        if sample_weight.ndim == 1:
+            sample_weight = sample_weight[:, None]
+        return sample_weight * weights
+
     def _task_spec(self):
         # the `loss` parameter, where the model has one (the echo state
         # classifier fits a ridge to the class indicators and has none)
@@ -319,9 +375,10 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         if not self.return_sequences:
             return accuracy_score(truth, self._class_index(Z), sample_weight=sw)
         entries = ~np.isnan(Y).any(axis=-1)
-        weights = np.broadcast_to(sw[:, None], entries.shape)[entries]
         return accuracy_score(
-            truth[entries], self._class_index(Z)[entries], sample_weight=weights
+            truth[entries],
+            self._class_index(Z)[entries],
+            sample_weight=entry_weights(sw, entries),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -434,8 +491,10 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
             Sequences.
         y : array-like, as in :meth:`fit`
             True targets (labels).
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence.
+        sample_weight : array-like of shape (n_sequences,) or \
+                (n_sequences, n_steps), default=None
+            Weight of each sequence, or with ``return_sequences=True`` of each
+            step.
 
         Returns
         -------
@@ -447,12 +506,11 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
         X, lengths = self._validate_for_predict(X)
         labels, real = self._labels_at_real_steps(y, lengths, X.shape[1])
         pred = self.predict(X)[:, : X.shape[1]][real]
-        sw = _check_sample_weight(sample_weight, X)
-        weights = np.broadcast_to(sw[:, None], real.shape)[real]
+        sw = validate_sample_weight(sample_weight, X, lengths, return_sequences=True)
         return accuracy_score(
             labels.astype(self.classes_.dtype),
             pred.astype(self.classes_.dtype),
-            sample_weight=weights,
+            sample_weight=entry_weights(sw, real),
         )
 
     def __sklearn_tags__(self):

@@ -1,4 +1,4 @@
-"""From long tables to sequences, and per-step transformers."""
+"""From long tables to sequences, per-step transformers, and imputation."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_not_empty, validate_sequences
+from ._imputer import SequenceImputer
 
 if TYPE_CHECKING:
     from typing import Self
 
-__all__ = ["TimestepTransformer", "to_sequences"]
+__all__ = ["SequenceImputer", "TimestepTransformer", "to_sequences"]
 
 _TARGET_AT = ("last", "first", "per_step")
 

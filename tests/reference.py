@@ -88,3 +88,101 @@ def pool(H, pooling, bidirectional=False):
         half = H.shape[1] // 2
         out[half:] = H[0, half:]
     return out
+# ---------------------------------------------------------------- GRU-D
+# Che, Purushotham, Cho, Sontag and Liu (2018), "Recurrent neural networks
+# for multivariate time series with missing values", Scientific Reports 8:6085,
+# equations (the "GRU-D" section), one sequence at a time, for the estimators
+# that issue 15 asks for. The GRU inside is torch.nn.GRU's (gate rows r, z, n,
+# the reset applied after W_hn, h' = (1 - z) n + z h) on the input [x_hat, m],
+# so that its weights have PyTorch's layout, weight_ih (3 H, 2 F);
+# ``reset_after=False`` gives Che et al.'s own candidate,
+# tanh(W x_hat + U (r * h_hat) + V m + b), with the update read as theirs,
+# h = (1 - z) h_hat + z h_tilde.
+
+
+def grud_deltas(mask, times):
+    """Che et al.'s ``delta (T, F)``: ``s_t - s_(t-1) + delta_(t-1)`` where the
+    feature was missing at ``t - 1``, ``s_t - s_(t-1)`` where it was observed,
+    0 at the first step. ``mask (T, F)`` is 1 where observed, ``times (T,)``."""
+    T, F = mask.shape
+    delta = np.zeros((T, F))
+    for t in range(1, T):
+        gap = times[t] - times[t - 1]
+        delta[t] = np.where(mask[t - 1] == 1, gap, gap + delta[t - 1])
+    return delta
+
+
+def grud_init(H):
+    return (np.zeros(H),)
+
+
+def grud_step(
+    x,
+    m,
+    delta,
+    x_last,
+    state,
+    x_mean,
+    W_ih,
+    W_hh,
+    b_ih,
+    b_hh,
+    w_gx,
+    b_gx,
+    W_gh,
+    b_gh,
+    reset_after=True,
+):
+    """One GRU-D step.
+
+    ``x (F,)`` (any value where ``m == 0``), ``m (F,)`` the mask, ``delta
+    (F,)``, ``x_last (F,)`` the last observed value before this step (the
+    training mean ``x_mean`` before the first); input decay ``w_gx, b_gx (F,)``
+    (Che et al.'s diagonal ``W_gamma_x``), hidden decay ``W_gh (H, F)``,
+    ``b_gh (H,)``. Returns the new state ``(h,)`` and ``x_hat``.
+    """
+    (h,) = state
+    gamma_x = np.exp(-np.maximum(0.0, w_gx * delta + b_gx))
+    gamma_h = np.exp(-np.maximum(0.0, W_gh @ delta + b_gh))
+    x_hat = np.where(m == 1, x, gamma_x * x_last + (1 - gamma_x) * x_mean)
+    h_hat = gamma_h * h
+    u = np.concatenate([x_hat, m])
+    if reset_after:
+        return gru_step(u, (h_hat,), W_ih, W_hh, b_ih, b_hh), x_hat
+    W_ir, W_iz, W_in = np.split(W_ih, 3)
+    W_hr, W_hz, W_hn = np.split(W_hh, 3)
+    b_ir, b_iz, b_in = np.split(b_ih, 3)
+    b_hr, b_hz, b_hn = np.split(b_hh, 3)
+    r = sigmoid(W_ir @ u + b_ir + W_hr @ h_hat + b_hr)
+    z = sigmoid(W_iz @ u + b_iz + W_hz @ h_hat + b_hz)
+    h_tilde = np.tanh(W_in @ u + b_in + W_hn @ (r * h_hat) + b_hn)
+    return ((1 - z) * h_hat + z * h_tilde,), x_hat
+
+
+def grud_run(X, times, length, x_mean, weights, reset_after=True):
+    """GRU-D over one sequence ``X (T, F)`` with NaN where not measured and
+    step times ``times (T,)``: the hidden outputs ``(length, H)`` and the
+    decayed inputs ``x_hat (length, F)``. ``weights`` = ``(W_ih, W_hh, b_ih,
+    b_hh, w_gx, b_gx, W_gh, b_gh)``; steps from ``length`` on are padding."""
+    X = X[:length]
+    mask = (~np.isnan(X)).astype(float)
+    delta = grud_deltas(mask, times[:length])
+    H = weights[1].shape[1]
+    state = grud_init(H)
+    x_last = np.asarray(x_mean, dtype=float).copy()
+    hs, x_hats = [], []
+    for t in range(length):
+        state, x_hat = grud_step(
+            np.nan_to_num(X[t]),
+            mask[t],
+            delta[t],
+            x_last,
+            state,
+            x_mean,
+            *weights,
+            reset_after=reset_after,
+        )
+        x_last = np.where(mask[t] == 1, X[t], x_last)
+        hs.append(state[0])
+        x_hats.append(x_hat)
+    return np.array(hs).reshape(length, H), np.array(x_hats).reshape(length, -1)

@@ -12,6 +12,7 @@ MODULES = [
     "skrnn._recurrent",
     "skrnn.inspection",
     "skrnn.preprocessing",
+    "skrnn._imputer",
     "skrnn.datasets._pbcseq",
     "skrnn.datasets._synthetic",
     "skrnn.plotting",

@@ -4,7 +4,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skrnn
-from skrnn.preprocessing import TimestepTransformer
+from skrnn.preprocessing import SequenceImputer, TimestepTransformer
 
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.RNNRegressor(solver="simplex"),
@@ -14,6 +14,8 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.LSTMRegressor(bidirectional=True, pooling="mean", dropout=0.2),
     skrnn.RNNClassifier(pooling="mean", dropout=0.1),
     TimestepTransformer(StandardScaler()),
+    SequenceImputer(),
+    SequenceImputer(add_indicator=True, add_time_since=True),
 ]
 
 

@@ -52,7 +52,7 @@ def load_pbcseq(*, return_X_y: bool = False):
         ``(X, y)`` with ``X`` of shape ``(312, 16, 15)``: each patient's visits
         ordered by ``day``, NaN-padded, the features of ``PBCSEQ_FEATURES``
         (``sex`` as 1 for 'f', 0 for 'm'; missing labs stay NaN, impute them,
-        e.g. with ``TimestepTransformer(SimpleImputer())``), and ``y`` of shape
+        e.g. with ``SequenceImputer()``), and ``y`` of shape
         ``(312,)``, 1 if the patient died (``status == 2``).
 
     Returns
