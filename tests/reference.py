@@ -88,6 +88,8 @@ def pool(H, pooling, bidirectional=False):
         half = H.shape[1] // 2
         out[half:] = H[0, half:]
     return out
+
+
 # ---------------------------------------------------------------- GRU-D
 # Che, Purushotham, Cho, Sontag and Liu (2018), "Recurrent neural networks
 # for multivariate time series with missing values", Scientific Reports 8:6085,
