@@ -20,6 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -53,7 +54,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -63,6 +66,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
+        "scoring": [StrOptions({"loss"}), str, callable, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -86,7 +90,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -96,6 +102,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -112,7 +119,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -122,6 +131,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -289,17 +299,24 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             self._solver_state = solver.init_state(self._params())
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
         elif self.output_coef_.dtype != dtype:
             self._set_params_arrays([p.astype(dtype) for p in self._params()])
             self._solver_state = solver.init_state(self._params())
         elif not incremental and self._solver_state["kind"] != solver.state_kind:
             self._solver_state = solver.init_state(self._params())
+        if not incremental or self._solver_state["learning_rate"] is None:
+            # every fit starts its schedule at learning_rate_init and counts
+            # stalls afresh; partial_fit goes on where the last call left
+            self._solver_state["learning_rate"] = float(self.learning_rate_init)
+            self._no_improvement_count = 0
         # a diverging fit is detected and handled below: no warnings for it here
         with blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental, task)
@@ -405,6 +422,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             self.t_ += n
             self.loss_ = total / n
             self.loss_curve_.append(self.loss_)
+            solver.iteration_ends(self._solver_state, self)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
             if self.loss_ < best_epoch_loss:
@@ -425,9 +443,11 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                         f"tol={self.tol:f} for {self.n_iter_no_change} consecutive "
                         "epochs."
                     )
-                if self.verbose:
-                    print(msg + " Stopping.")
-                break
+                if solver.trigger_stopping(self._solver_state, self):
+                    if self.verbose:
+                        print(msg + " Stopping.")
+                    break
+                self._no_improvement_count = 0
             if incremental:
                 break
             if self.n_iter_ == self.max_iter:
@@ -453,7 +473,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
 
     def _update_no_improvement_count(self, early_stopping, val, task):
         if early_stopping:
-            score = task.score(*val)
+            score = self._validation_score(val, task)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -468,3 +488,32 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             else:
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+
+    def _validation_score(self, val, task):
+        """Score of the held-out sequences by ``scoring``; appends their loss
+        (without the L2 term) to ``validation_loss_curve_``."""
+        X, lengths, Y, sw = val
+        trace = _network.forward(
+            self._network(), X, lengths, effective_n_threads(self.n_jobs)
+        )
+        Z, Yt, w, _ = _network.targets_at_entries(trace, Y, sw)
+        loss, _ = task.loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
+        self.validation_loss_curve_.append(loss)
+        if self.scoring is None:
+            return task.score(*val)
+        if self.scoring == "loss":
+            return -loss
+        if self.return_sequences:
+            raise ValueError(
+                f"scoring={self.scoring!r} needs one target per sequence; with "
+                "return_sequences=True use scoring=None (the estimator's score) "
+                "or scoring='loss'."
+            )
+        scorer = check_scoring(self, scoring=self.scoring)
+        y = task.decode(Y)
+        with warnings.catch_warnings():
+            # the held-out part of X is an array even when X was a DataFrame
+            warnings.filterwarnings("ignore", message="X does not have valid feature")
+            if np.all(sw == sw[0]):
+                return float(scorer(self, X, y))
+            return float(scorer(self, X, y, sample_weight=sw))

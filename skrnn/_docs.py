@@ -23,8 +23,18 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         ``MLPRegressor``: ``0.5 * alpha * ||W||^2 / batch size``.
     batch_size : int or 'auto', default='auto'
         Sequences per minibatch; 'auto' is ``min(200, n_sequences)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step size schedule, as in :class:`~sklearn.neural_network.MLPRegressor`
+        but for every solver (Adam too): 'constant' keeps
+        ``learning_rate_init``; 'invscaling' sets it to ``learning_rate_init /
+        (t_ + 1) ** power_t`` after each epoch (``t_``: sequences seen);
+        'adaptive' keeps it while the loss (or validation score) improves and
+        divides it by 5 each time ``n_iter_no_change`` epochs in a row fail
+        to improve it by ``tol``, stopping only when it would fall below 1e-6.
     learning_rate_init : float, default=1e-3
-        Step size.
+        The (initial) step size.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
     max_iter : int, default=200
         Maximum number of epochs.
     shuffle : bool, default=True
@@ -46,6 +56,14 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         Hold out ``validation_fraction`` of the sequences, stop when their score
         has not improved for ``n_iter_no_change`` epochs and keep the best
         weights.
+    scoring : str, callable or None, default=None
+        What early stopping scores the held-out sequences by, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`: None is the
+        estimator's ``score`` (R^2 or accuracy); 'loss' the negative
+        validation loss; any other string a scikit-learn scorer name (e.g.
+        'neg_mean_absolute_error', 'balanced_accuracy'), or a callable
+        ``scorer(estimator, X, y)``. Names and callables need one target per
+        sequence (``return_sequences=False``).
     validation_fraction : float, default=0.1
         Share of the sequences held out for early stopping.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
@@ -88,7 +106,11 @@ COMMON_ATTRIBUTES = """loss_ : float
     loss_curve_ : list of float
         Loss of each epoch.
     validation_scores_ : list of float or None
-        Score on the held-out sequences after each epoch (early stopping).
+        Score (by ``scoring``) of the held-out sequences after each epoch
+        (early stopping; None without).
+    validation_loss_curve_ : list of float or None
+        Loss of the held-out sequences (without the L2 term) after each epoch
+        (early stopping; None without).
     best_validation_score_ : float or None
         Best of them.
     n_iter_ : int
