@@ -12,7 +12,9 @@ For each set, in the same run:
   ``make_pipeline(TimestepTransformer(StandardScaler()), Estimator(random_state=s))``;
 - ``--grid``: one small two-parameter ``GridSearchCV`` (3-fold) over the same
   pipeline per estimator (the grids are in ``GRIDS``);
-- aeon's 1-NN DTW and MiniRocket (and the training mean for regression).
+- aeon's 1-NN DTW and MiniRocket (and the training mean for regression);
+  MiniRocket needs equal lengths: on PickupGestureWiimoteZ each series is
+  padded at its end with its last value to the longest training series.
 
 Each cell is run for 3 random states; the table gives the mean, the spread
 (max - min) and the median fit time. Results are cached per (set, model,
@@ -89,8 +91,8 @@ def load(name):
     return out
 
 
-def skrnn_model(name, seed, grid):
-    est = getattr(skrnn, name)(random_state=seed)
+def skrnn_model(name, seed, grid, params=None):
+    est = getattr(skrnn, name)(random_state=seed, **(params or {}))
     pipe = make_pipeline(TimestepTransformer(StandardScaler()), est)
     if not grid:
         return pipe
@@ -116,26 +118,41 @@ def aeon_model(name, seed, regression):
     return MiniRocketClassifier(random_state=seed)
 
 
+def pad_to_train_length(train, test):
+    """Unequal lengths for MiniRocket, which needs equal ones: each series
+    padded at its end with its own last value (or cut) to the longest
+    training series' length."""
+    T = max(x.shape[-1] for x in train)
+
+    def pad(x):
+        x = x[:, :T]
+        return np.pad(x, ((0, 0), (0, T - x.shape[-1])), mode="edge")
+
+    return np.stack([pad(x) for x in train]), np.stack([pad(x) for x in test])
+
+
 def score(y_true, y_pred, regression):
     if regression:
         return float(np.sqrt(np.mean((np.asarray(y_pred, float) - y_true) ** 2)))
     return float(np.mean(np.asarray(y_pred) == y_true))
 
 
-def run_cell(dataset, model, seed, grid):
+def run_cell(dataset, model, seed, grid, params=None):
     (Xtr, ytr, Atr), (Xte, yte, Ate) = load(dataset)
     regression = dataset in REGRESSION
     start = time.perf_counter()
     if model == "mean":
         pred = np.full(len(yte), ytr.astype(float).mean())
     elif model in ("1-NN DTW", "MiniRocket"):
+        if model == "MiniRocket" and isinstance(Atr, list):
+            Atr, Ate = pad_to_train_length(Atr, Ate)
         est = aeon_model(model, seed, regression).fit(Atr, ytr)
         pred = est.predict(Ate)
     else:
         ytr_fit = ytr.astype(float) if regression else ytr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est = skrnn_model(model, seed, grid).fit(Xtr, ytr_fit)
+            est = skrnn_model(model, seed, grid, params).fit(Xtr, ytr_fit)
         pred = est.predict(Xte)
     fit_time = time.perf_counter() - start
     return {"score": score(yte, pred, regression), "fit_predict_s": fit_time}
@@ -149,6 +166,12 @@ def main():
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--tag", default="defaults")
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default=None,
+        help="JSON dict of non-default parameters, to explore (name it by --tag)",
+    )
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
@@ -175,7 +198,8 @@ def main():
                 key = f"{dataset}|{model}|{tag}|{seed}"
                 if key in cache:
                     continue
-                result = run_cell(dataset, model, seed, args.grid and tag != "baseline")
+                grid = args.grid and tag != "baseline"
+                result = run_cell(dataset, model, seed, grid, args.params)
                 result["threads"] = threads
                 result["load"] = os.getloadavg()[0]
                 cache[key] = result

@@ -157,6 +157,14 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         K scattered reads. This pattern forecasts and remembers as well as a
         fully random one (benchmarks/RESULTS.md), as Rodan and Tiňo found for
         simpler fixed topologies.
+    pooling : {'last', 'mean', 'max'} or tuple of them, default='mean'
+        What the sequence-to-one read-out (and :meth:`transform`) sees of each
+        sequence's reservoir states: the state at its last real step, the
+        mean or the maximum over its real steps, or several of these side by
+        side (as reservoirpy's classification tutorials read the states of
+        all steps, not the last one only). The default was chosen on
+        benchmarks/bench_uea.py (benchmarks/RESULTS.md). Unused by the
+        read-out with ``return_sequences=True``.
     random_state : int, RandomState instance or None, default=None
         Seeds the reservoir.
     return_sequences : bool, default=False
@@ -170,9 +178,9 @@ ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, `n_fe
     reservoir_offsets_ : ndarray of shape (K,), int32
         The recurrent matrix as K cyclic diagonals: ``W[r, (r +
         reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
-    coef_ : ndarray of shape (`n_outputs_`, n_reservoir)
+    coef_ : ndarray of shape (`n_outputs_`, n_reservoir * len(pooling))
     intercept_ : ndarray of shape (`n_outputs_`,)
-        The ridge read-out.
+        The ridge read-out (per step: of shape (`n_outputs_`, n_reservoir)).
     n_outputs_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)"""
