@@ -33,6 +33,17 @@ from ._network import ACTIVATIONS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
 
+def auto_batch_size(n_sequences):
+    """``batch_size='auto'``: about 8 updates per epoch, minibatches of 8 to 200.
+
+    ``min(n, max(8, min(200, n // 8)))``. MLPRegressor's ``min(200, n)`` makes
+    an epoch one update on small sets (the default fit was then 200 steps,
+    and stopped after 10 of them without improvement); measured on
+    benchmarks/bench_uea.py (benchmarks/RESULTS.md).
+    """
+    return min(n_sequences, max(8, min(200, n_sequences // 8)))
+
+
 class BaseRecurrent(SequenceModel, BaseEstimator):
     """Shared machinery of the RNN / LSTM / GRU regressors and classifiers.
 
@@ -107,8 +118,8 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
-        clip_norm=None,
+        n_iter_no_change=50,
+        clip_norm=1.0,
         simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
@@ -344,7 +355,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             X, lengths, Y, sw = X[train], lengths[train], Y[train], sw[train]
         n = X.shape[0]
         if self.batch_size == "auto":
-            batch_size = min(200, n)
+            batch_size = auto_batch_size(n)
         else:
             if self.batch_size > n:
                 warnings.warn(

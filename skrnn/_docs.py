@@ -22,7 +22,11 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         L2 penalty on the weight matrices (not the biases), scaled as in
         ``MLPRegressor``: ``0.5 * alpha * ||W||^2 / batch size``.
     batch_size : int or 'auto', default='auto'
-        Sequences per minibatch; 'auto' is ``min(200, n_sequences)``.
+        Sequences per minibatch; 'auto' is ``min(n, max(8, min(200, n //
+        8)))`` for n training sequences: about 8 updates per epoch, in
+        minibatches of 8 to 200 (``MLPRegressor``'s ``min(200, n)`` gives one
+        update per epoch on small sets; benchmarks/RESULTS.md has the
+        measurement that chose this).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Step size schedule, as in :class:`~sklearn.neural_network.MLPRegressor`
         but for every solver (Adam too): 'constant' keeps
@@ -68,11 +72,16 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         Share of the sequences held out for early stopping.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before stopping.
-    clip_norm : float or None, default=None
+    n_iter_no_change : int, default=50
+        Epochs without improvement before stopping (or, with
+        ``learning_rate='adaptive'``, before the step size is cut). 50, not
+        ``MLPRegressor``'s 10: a recurrent net's loss often sits on a plateau
+        for tens of epochs before it falls (benchmarks/RESULTS.md).
+    clip_norm : float or None, default=1.0
         Rescale the gradient of each minibatch to at most this global norm
-        (Pascanu et al., 2013); None means no clipping.
+        (Pascanu et al., 2013); None means no clipping. On by default: without
+        it, gradient spikes on long sequences threw fits back to chance
+        (benchmarks/RESULTS.md).
     simplex_threshold : float, default=1.0
         With ``solver='simplex'``: the norm of the recurrent weights' gradient
         above which the plain gradient is used; 0 makes 'simplex' plain 'sgd'.

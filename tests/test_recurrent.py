@@ -253,6 +253,9 @@ def test_divergence_warns_and_keeps_finite_weights(rng):
         solver="sgd",
         learning_rate_init=5.0,
         max_iter=20,
+        # full batch, no clipping: diverges after a finished epoch
+        batch_size=120,
+        clip_norm=None,
         random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="diverged"):
@@ -429,3 +432,10 @@ def test_bad_scoring_is_a_clear_error(rng):
         _early_stopped(RNNRegressor, X, y, scoring="no_such_scorer")
     with pytest.raises(ValueError, match="return_sequences=True"):
         _early_stopped(RNNRegressor, X, X[:, :, 0], scoring="r2", return_sequences=True)
+
+
+def test_auto_batch_size_gives_about_eight_updates_per_epoch():
+    from skrnn._base import auto_batch_size
+
+    sizes = {5: 5, 8: 8, 50: 8, 64: 8, 200: 25, 1600: 200, 100_000: 200}
+    assert {n: auto_batch_size(n) for n in sizes} == sizes
