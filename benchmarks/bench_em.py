@@ -116,6 +116,7 @@ def main():
                 return_sequences=True,
                 max_iter=300,
                 n_iter_no_change=20,
+                n_init=1,
                 random_state=init,
             )
             seconds = fit_timed(em, X, Y)
@@ -142,6 +143,7 @@ def main():
                 momentum=0.0,
                 learning_rate_init=lr,
                 alpha=0.0,
+                clip_norm=None,
                 max_iter=args.epochs,
                 tol=0.0,
                 n_iter_no_change=args.epochs,
@@ -168,6 +170,7 @@ def main():
             batch_size=32,
             learning_rate_init=1e-2,
             alpha=0.0,
+            clip_norm=None,
             max_iter=args.adam_epochs,
             tol=0.0,
             n_iter_no_change=args.adam_epochs,
@@ -247,7 +250,9 @@ def sequence_to_one(args):
     X, Y, Xt, Yt = teacher(0)
     y, yt = Y[:, -1], Yt[:, -1]
     level = best_reservoir(X, y, 0)
-    em = EMRecurrentRegressor(8, max_iter=300, n_iter_no_change=20, random_state=0)
+    em = EMRecurrentRegressor(
+        8, max_iter=300, n_iter_no_change=20, n_init=1, random_state=0
+    )
     em_seconds = fit_timed(em, X, y)
     adam = RNNRegressor(
         8,
@@ -255,6 +260,7 @@ def sequence_to_one(args):
         batch_size=32,
         learning_rate_init=1e-2,
         alpha=0.0,
+        clip_norm=None,
         max_iter=args.adam_epochs,
         tol=0.0,
         n_iter_no_change=args.adam_epochs,
