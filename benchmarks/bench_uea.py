@@ -174,6 +174,12 @@ def main():
     )
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument(
+        "--pivot",
+        nargs="*",
+        default=None,
+        help="print one column per version (e.g. main defaults defaults+grid)",
+    )
     args = parser.parse_args()
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
@@ -205,7 +211,38 @@ def main():
                 cache[key] = result
                 args.cache.write_text(json.dumps(cache, indent=1, sort_keys=True))
                 print(key, result, flush=True)
-    print_table(cache, args.sets)
+    if args.pivot:
+        print_pivot(cache, args.sets, args.pivot)
+    else:
+        print_table(cache, args.sets)
+
+
+def print_pivot(cache, sets, tags):
+    """One row per (set, model): mean, spread (max - min) over the seeds and
+    median fit + predict seconds; the baselines in the first column."""
+    cells = {}
+    for key, r in cache.items():
+        dataset, model, tag, _ = key.split("|")
+        cells.setdefault((dataset, model, tag), []).append(r)
+    print("| set | model | " + " | ".join(tags) + " |")
+    print("|---|---|" + "---:|" * len(tags))
+    for dataset in sets:
+        models = sorted({m for d, m, _ in cells if d == dataset})
+        for model in models:
+            row = []
+            baseline = model in ("1-NN DTW", "MiniRocket", "mean")
+            for k, tag in enumerate(tags):
+                rs = cells.get((dataset, model, "baseline" if baseline else tag))
+                if baseline and k:
+                    rs = None
+                if not rs:
+                    row.append("")
+                    continue
+                s = [r["score"] for r in rs]
+                t = statistics.median(r["fit_predict_s"] for r in rs)
+                spread = f" ±{max(s) - min(s):.3f}" if len(s) > 1 else ""
+                row.append(f"{statistics.mean(s):.3f}{spread} ({t:.1f} s)")
+            print(f"| {dataset} | {model} | " + " | ".join(row) + " |")
 
 
 def print_table(cache, sets):
