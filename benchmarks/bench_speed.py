@@ -65,6 +65,7 @@ def skrnn_estimator(cell, H, batch, threads, epochs=EPOCHS):
         n_jobs=threads,
         shuffle=False,
         tol=0.0,
+        clip_norm=None,  # as the PyTorch side
     )
 
 

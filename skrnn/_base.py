@@ -25,6 +25,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -35,6 +36,17 @@ from ._contract import SequenceModel
 from ._data import validate_for_predict, weight_total
 from ._network import ACTIVATIONS, POOLINGS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
+
+
+def auto_batch_size(n_sequences):
+    """``batch_size='auto'``: about 8 updates per epoch, minibatches of 8 to 200.
+
+    ``min(n, max(8, min(200, n // 8)))``. MLPRegressor's ``min(200, n)`` makes
+    an epoch one update on small sets (the default fit was then 200 steps,
+    and stopped after 10 of them without improvement); measured on
+    benchmarks/bench_uea.py (benchmarks/RESULTS.md).
+    """
+    return min(n_sequences, max(8, min(200, n_sequences // 8)))
 
 
 class BaseRecurrent(
@@ -60,7 +72,9 @@ class BaseRecurrent(
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -70,6 +84,7 @@ class BaseRecurrent(
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
+        "scoring": [StrOptions({"loss"}), str, callable, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -96,7 +111,9 @@ class BaseRecurrent(
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -106,12 +123,13 @@ class BaseRecurrent(
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
-        clip_norm=None,
+        n_iter_no_change=50,
+        clip_norm=1.0,
         simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
@@ -125,7 +143,9 @@ class BaseRecurrent(
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -135,6 +155,7 @@ class BaseRecurrent(
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -407,17 +428,24 @@ class BaseRecurrent(
             self._solver_state = solver.init_state(self._params())
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
         elif self.output_coef_.dtype != dtype:
             self._set_params_arrays([p.astype(dtype) for p in self._params()])
             self._solver_state = solver.init_state(self._params())
         elif not incremental and self._solver_state["kind"] != solver.state_kind:
             self._solver_state = solver.init_state(self._params())
+        if not incremental or self._solver_state.get("learning_rate") is None:
+            # every fit starts its schedule at learning_rate_init and counts
+            # stalls afresh; partial_fit goes on where the last call left
+            self._solver_state["learning_rate"] = float(self.learning_rate_init)
+            self._no_improvement_count = 0
         # a diverging fit is detected and handled below: no warnings for it here
         with blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental, task)
@@ -445,7 +473,7 @@ class BaseRecurrent(
             X, lengths, Y, sw = X[train], lengths[train], Y[train], sw[train]
         n = X.shape[0]
         if self.batch_size == "auto":
-            batch_size = min(200, n)
+            batch_size = auto_batch_size(n)
         else:
             if self.batch_size > n:
                 warnings.warn(
@@ -525,6 +553,7 @@ class BaseRecurrent(
             self.t_ += n
             self.loss_ = total / n
             self.loss_curve_.append(self.loss_)
+            solver.iteration_ends(self._solver_state, self)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
             if self.loss_ < best_epoch_loss:
@@ -545,9 +574,11 @@ class BaseRecurrent(
                         f"tol={self.tol:f} for {self.n_iter_no_change} consecutive "
                         "epochs."
                     )
-                if self.verbose:
-                    print(msg + " Stopping.")
-                break
+                if solver.trigger_stopping(self._solver_state, self):
+                    if self.verbose:
+                        print(msg + " Stopping.")
+                    break
+                self._no_improvement_count = 0
             if incremental:
                 break
             if self.n_iter_ == self.max_iter:
@@ -573,7 +604,7 @@ class BaseRecurrent(
 
     def _update_no_improvement_count(self, early_stopping, val, task):
         if early_stopping:
-            score = task.score(*val)
+            score = self._validation_score(val, task)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -588,3 +619,32 @@ class BaseRecurrent(
             else:
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+
+    def _validation_score(self, val, task):
+        """Score of the held-out sequences by ``scoring``; appends their loss
+        (without the L2 term) to ``validation_loss_curve_``."""
+        X, lengths, Y, sw = val
+        trace = _network.forward(
+            self._network(), X, lengths, effective_n_threads(self.n_jobs)
+        )
+        Z, Yt, w, _ = _network.targets_at_entries(trace, Y, sw)
+        loss, _ = task.loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
+        self.validation_loss_curve_.append(loss)
+        if self.scoring is None:
+            return task.score(*val)
+        if self.scoring == "loss":
+            return -loss
+        if self.return_sequences:
+            raise ValueError(
+                f"scoring={self.scoring!r} needs one target per sequence; with "
+                "return_sequences=True use scoring=None (the estimator's score) "
+                "or scoring='loss'."
+            )
+        scorer = check_scoring(self, scoring=self.scoring)
+        y = task.decode(Y)
+        with warnings.catch_warnings():
+            # the held-out part of X is an array even when X was a DataFrame
+            warnings.filterwarnings("ignore", message="X does not have valid feature")
+            if np.all(sw == sw[0]):
+                return float(scorer(self, X, y))
+            return float(scorer(self, X, y, sample_weight=sw))

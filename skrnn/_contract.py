@@ -36,6 +36,10 @@ class TaskSpec:
     score : callable
         ``score(X, lengths, Y, sample_weight)``: the task's score of the
         model on encoded targets (R^2 or accuracy), for early stopping.
+    decode : callable
+        ``decode(Y)``: the sequence-to-one targets ``y`` as a user passes them
+        (labels, or values of shape ``(n,)`` / ``(n, n_outputs)``) from their
+        encoding ``(n, 1, n_outputs)``, for a scorer.
     """
 
     loss: Callable
@@ -43,6 +47,7 @@ class TaskSpec:
     classification: bool
     stratify: Callable
     score: Callable
+    decode: Callable
 
 
 class SequenceModel(ABC):

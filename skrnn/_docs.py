@@ -22,9 +22,23 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         L2 penalty on the weight matrices (not the biases), scaled as in
         ``MLPRegressor``: ``0.5 * alpha * ||W||^2 / batch size``.
     batch_size : int or 'auto', default='auto'
-        Sequences per minibatch; 'auto' is ``min(200, n_sequences)``.
+        Sequences per minibatch; 'auto' is ``min(n, max(8, min(200, n //
+        8)))`` for n training sequences: about 8 updates per epoch, in
+        minibatches of 8 to 200 (``MLPRegressor``'s ``min(200, n)`` gives one
+        update per epoch on small sets; benchmarks/RESULTS.md has the
+        measurement that chose this).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step size schedule, as in :class:`~sklearn.neural_network.MLPRegressor`
+        but for every solver (Adam too): 'constant' keeps
+        ``learning_rate_init``; 'invscaling' sets it to ``learning_rate_init /
+        (t_ + 1) ** power_t`` after each epoch (``t_``: sequences seen);
+        'adaptive' keeps it while the loss (or validation score) improves and
+        divides it by 5 each time ``n_iter_no_change`` epochs in a row fail
+        to improve it by ``tol``, stopping only when it would fall below 1e-6.
     learning_rate_init : float, default=1e-3
-        Step size.
+        The (initial) step size.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
     max_iter : int, default=200
         Maximum number of epochs.
     shuffle : bool, default=True
@@ -46,15 +60,28 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         Hold out ``validation_fraction`` of the sequences, stop when their score
         has not improved for ``n_iter_no_change`` epochs and keep the best
         weights.
+    scoring : str, callable or None, default=None
+        What early stopping scores the held-out sequences by, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`: None is the
+        estimator's ``score`` (R^2 or accuracy); 'loss' the negative
+        validation loss; any other string a scikit-learn scorer name (e.g.
+        'neg_mean_absolute_error', 'balanced_accuracy'), or a callable
+        ``scorer(estimator, X, y)``. Names and callables need one target per
+        sequence (``return_sequences=False``).
     validation_fraction : float, default=0.1
         Share of the sequences held out for early stopping.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before stopping.
-    clip_norm : float or None, default=None
+    n_iter_no_change : int, default=50
+        Epochs without improvement before stopping (or, with
+        ``learning_rate='adaptive'``, before the step size is cut). 50, not
+        ``MLPRegressor``'s 10: a recurrent net's loss often sits on a plateau
+        for tens of epochs before it falls (benchmarks/RESULTS.md).
+    clip_norm : float or None, default=1.0
         Rescale the gradient of each minibatch to at most this global norm
-        (Pascanu et al., 2013); None means no clipping.
+        (Pascanu et al., 2013); None means no clipping. On by default: without
+        it, gradient spikes on long sequences threw fits back to chance
+        (benchmarks/RESULTS.md).
     simplex_threshold : float, default=1.0
         With ``solver='simplex'``: the norm of the recurrent weights' gradient
         above which the plain gradient is used; 0 makes 'simplex' plain 'sgd'.
@@ -115,7 +142,11 @@ COMMON_ATTRIBUTES = """loss_ : float
     loss_curve_ : list of float
         Loss of each epoch.
     validation_scores_ : list of float or None
-        Score on the held-out sequences after each epoch (early stopping).
+        Score (by ``scoring``) of the held-out sequences after each epoch
+        (early stopping; None without).
+    validation_loss_curve_ : list of float or None
+        Loss of the held-out sequences (without the L2 term) after each epoch
+        (early stopping; None without).
     best_validation_score_ : float or None
         Best of them.
     n_iter_ : int
@@ -166,6 +197,14 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         K scattered reads. This pattern forecasts and remembers as well as a
         fully random one (benchmarks/RESULTS.md), as Rodan and Tiňo found for
         simpler fixed topologies.
+    pooling : {'last', 'mean', 'max'} or tuple of them, default='mean'
+        What the sequence-to-one read-out (and :meth:`transform`) sees of each
+        sequence's reservoir states: the state at its last real step, the
+        mean or the maximum over its real steps, or several of these side by
+        side (as reservoirpy's classification tutorials read the states of
+        all steps, not the last one only). The default was chosen on
+        benchmarks/bench_uea.py (benchmarks/RESULTS.md). Unused by the
+        read-out with ``return_sequences=True``.
     random_state : int, RandomState instance or None, default=None
         Seeds the reservoir.
     return_sequences : bool, default=False
@@ -179,9 +218,9 @@ ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, `n_fe
     reservoir_offsets_ : ndarray of shape (K,), int32
         The recurrent matrix as K cyclic diagonals: ``W[r, (r +
         reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
-    coef_ : ndarray of shape (`n_outputs_`, n_reservoir)
+    coef_ : ndarray of shape (`n_outputs_`, n_reservoir * len(pooling))
     intercept_ : ndarray of shape (`n_outputs_`,)
-        The ridge read-out.
+        The ridge read-out (per step: of shape (`n_outputs_`, n_reservoir)).
     n_outputs_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)"""

@@ -7,7 +7,10 @@ parameters in place. The training loop never names a solver: adding one
 touches this module only. The state is a plain dict of NumPy arrays, numbers
 and its kind's name, so that a fitted estimator holds no object that skops
 would not trust. The rules are those of scikit-learn's
-``_stochastic_optimizers`` (and so of ``MLPRegressor``).
+``_stochastic_optimizers`` (and so of ``MLPRegressor``), with one
+extension: the ``learning_rate`` schedules ('constant', 'invscaling',
+'adaptive') apply to Adam as well as to SGD. The current step size is the
+state's ``"learning_rate"``.
 """
 
 import numpy as np
@@ -32,6 +35,28 @@ class Solver:
         """Fresh state for ``params``."""
         raise NotImplementedError
 
+    def iteration_ends(self, state, estimator):
+        """Set the step size after an epoch, from ``estimator.t_`` (sequences
+        seen) with ``learning_rate='invscaling'``: ``learning_rate_init /
+        (t_ + 1) ** power_t``, as ``sklearn`` ``SGDOptimizer``."""
+        if estimator.learning_rate == "invscaling":
+            state["learning_rate"] = (
+                estimator.learning_rate_init / (estimator.t_ + 1) ** estimator.power_t
+            )
+
+    def trigger_stopping(self, state, estimator):
+        """The loss (or score) has stalled: stop (True), or, with
+        ``learning_rate='adaptive'``, divide the step size by 5 and go on
+        (False) until it falls to 1e-6."""
+        if estimator.learning_rate != "adaptive":
+            return True
+        if state["learning_rate"] <= 1e-6:
+            return True
+        state["learning_rate"] /= 5.0
+        if estimator.verbose:
+            print(f"Setting learning rate to {state['learning_rate']:f}")
+        return False
+
     def direction(self, grads, step_grads, estimator, rng):
         """Change ``grads`` in place into the descent direction (default: keep them)."""
 
@@ -50,6 +75,7 @@ class SGD(Solver):
         """Fresh state for ``params``: one velocity per array."""
         return {
             "kind": self.state_kind,
+            "learning_rate": None,
             "velocities": [np.zeros_like(p) for p in params],
         }
 
@@ -59,7 +85,7 @@ class SGD(Solver):
             params,
             grads,
             state,
-            estimator.learning_rate_init,
+            state["learning_rate"],
             estimator.momentum,
             estimator.nesterovs_momentum,
         )
@@ -84,6 +110,7 @@ class Adam(Solver):
         """Fresh state for ``params``: the step count and both moments."""
         return {
             "kind": self.state_kind,
+            "learning_rate": None,
             "t": 0,
             "ms": [np.zeros_like(p) for p in params],
             "vs": [np.zeros_like(p) for p in params],
@@ -95,7 +122,7 @@ class Adam(Solver):
             params,
             grads,
             state,
-            estimator.learning_rate_init,
+            state["learning_rate"],
             estimator.beta_1,
             estimator.beta_2,
             estimator.epsilon,

@@ -151,7 +151,11 @@ class RecurrentRegressorMixin(_TaskMixin, RegressorMixin):
             classification=False,
             stratify=_no_stratification,
             score=self._score_encoded,
+            decode=self._decode_targets,
         )
+
+    def _decode_targets(self, Y):
+        return Y[:, 0, 0] if self.n_outputs_ == 1 else Y[:, 0, :]
 
     def _score_encoded(self, X, lengths, Y, sw):
         pred = self._raw_outputs(X, lengths)
@@ -360,7 +364,11 @@ class RecurrentClassifierMixin(_TaskMixin, ClassifierMixin):
             classification=True,
             stratify=_no_stratification if self.return_sequences else _class_labels,
             score=self._score_encoded,
+            decode=self._decode_targets,
         )
+
+    def _decode_targets(self, Y):
+        return self.classes_[_class_labels(Y).astype(np.intp)]
 
     @staticmethod
     def _class_index(Z):

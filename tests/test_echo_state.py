@@ -184,3 +184,42 @@ def test_bad_inputs():
     esn.reservoir_offsets_[0] = 10  # a damaged model must not read out of bounds
     with pytest.raises(ValueError, match=r"offsets must be in \[0, 10\)"):
         esn.predict(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pooled_states_and_transform_match_the_reference(dtype, monkeypatch):
+    monkeypatch.setattr(_echo_state, "STATE_BLOCK_BYTES", 3000)  # several blocks
+    rng = np.random.default_rng(5)
+    X, lengths = ragged_problem(rng, n=41, max_steps=12, n_features=2)
+    X = X.astype(dtype)
+    y = np.nansum(X[:, :, 0], axis=1)
+    esn = EchoStateRegressor(
+        20, pooling=("max", "last", "mean"), random_state=0, leak_rate=0.5
+    ).fit(X, y)
+    got = esn.transform(X)
+    assert got.shape == (41, 60) and got.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for i, n in enumerate(lengths):
+        states = _reference_states(esn, X[i].astype(float), n)
+        want = np.r_[states.max(axis=0), states[-1], states.mean(axis=0)]
+        assert_allclose(got[i], want, rtol=tol, atol=tol)
+    assert_allclose(
+        esn.predict(X), got @ esn.coef_[0] + esn.intercept_[0], rtol=tol, atol=tol
+    )
+    assert esn.coef_.shape == (1, 60)
+
+
+def test_pooling_default_is_the_mean_and_a_bad_pooling_is_an_error():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 7, 1))
+    labels = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    clf = EchoStateClassifier(25, random_state=0).fit(X, labels)
+    assert clf.pooling == "mean"
+    both = EchoStateClassifier(25, pooling=("last", "mean"), random_state=0)
+    # same reservoir: the mean is the second half of ('last', 'mean')
+    assert_array_equal(clf.transform(X), both.fit(X, labels).transform(X)[:, 25:])
+    for bad in [(), ("last", "median")]:
+        with pytest.raises(ValueError, match="pooling must be one of"):
+            EchoStateClassifier(pooling=bad).fit(X, labels)
+    with pytest.raises(ValueError, match="pooling"):
+        EchoStateClassifier(pooling="median").fit(X, labels)

@@ -253,6 +253,9 @@ def test_divergence_warns_and_keeps_finite_weights(rng):
         solver="sgd",
         learning_rate_init=5.0,
         max_iter=20,
+        # full batch, no clipping: diverges after a finished epoch
+        batch_size=120,
+        clip_norm=None,
         random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="diverged"):
@@ -368,3 +371,71 @@ def test_lstm_forget_gate_bias_starts_at_one():
     assert np.all(layer["bias_ih"][5:10] == 1.0)
     assert np.all(layer["bias_hh"][5:10] == 0.0)
     assert np.all(np.abs(layer["bias_ih"][:5]) < 1 / np.sqrt(5))
+
+
+def _early_stopped(Est, X, y, **params):
+    est = Est(
+        hidden_layer_sizes=6,
+        early_stopping=True,
+        max_iter=8,
+        learning_rate_init=0.01,
+        random_state=0,
+        **params,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def test_scoring_loss_scores_by_the_negative_validation_loss(rng):
+    X, _, y = _sum_task(rng)
+    by_loss = _early_stopped(RNNRegressor, X, y, scoring="loss")
+    assert len(by_loss.validation_loss_curve_) == by_loss.n_iter_
+    assert_allclose(
+        by_loss.validation_scores_, -np.asarray(by_loss.validation_loss_curve_)
+    )
+    by_r2 = _early_stopped(RNNRegressor, X, y)
+    # the default scores by R^2, as before scoring existed; the losses agree
+    assert by_r2.scoring is None
+    assert_allclose(by_r2.validation_loss_curve_, by_loss.validation_loss_curve_)
+    assert all(s <= 1 for s in by_r2.validation_scores_)
+    assert not np.allclose(by_r2.validation_scores_, by_loss.validation_scores_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = RNNRegressor(3, max_iter=1).fit(X, y)
+    assert plain.validation_loss_curve_ is None
+
+
+def test_scoring_by_name_and_callable_sees_the_users_labels(rng):
+    X, _, y = _sum_task(rng)
+    labels = np.where(y > np.median(y), "high", "low")
+    seen = []
+
+    def scorer(estimator, X_val, y_val):
+        seen.append((X_val.shape, set(y_val)))
+        return float(np.mean(estimator.predict(X_val) == y_val))
+
+    est = _early_stopped(GRUClassifier, X, labels, scoring=scorer)
+    assert len(seen) == est.n_iter_
+    assert seen[0][0][0] == 12 and seen[0][1] <= {"high", "low"}
+    by_name = _early_stopped(GRUClassifier, X, labels, scoring="accuracy")
+    default = _early_stopped(GRUClassifier, X, labels)
+    assert_allclose(by_name.validation_scores_, default.validation_scores_)
+    assert_allclose(est.validation_scores_, default.validation_scores_)
+    mae = _early_stopped(LSTMRegressor, X, y, scoring="neg_mean_absolute_error")
+    assert all(s <= 0 for s in mae.validation_scores_)
+
+
+def test_bad_scoring_is_a_clear_error(rng):
+    X, _, y = _sum_task(rng)
+    with pytest.raises(ValueError, match="scoring"):
+        _early_stopped(RNNRegressor, X, y, scoring="no_such_scorer")
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        _early_stopped(RNNRegressor, X, X[:, :, 0], scoring="r2", return_sequences=True)
+
+
+def test_auto_batch_size_gives_about_eight_updates_per_epoch():
+    from skrnn._base import auto_batch_size
+
+    sizes = {5: 5, 8: 8, 50: 8, 64: 8, 200: 25, 1600: 200, 100_000: 200}
+    assert {n: auto_batch_size(n) for n in sizes} == sizes

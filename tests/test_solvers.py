@@ -41,6 +41,7 @@ def test_sgd_updates_as_scikit_learn(nesterov, rng):
     ref = SGDOptimizer(theirs, 0.05, momentum=0.8, nesterov=nesterov)
     solver = _solvers.SOLVERS["sgd"]
     state = solver.init_state(params)
+    state["learning_rate"] = hyper.learning_rate_init
     for g in grads:
         solver.update(params, [x.copy() for x in g], state, hyper)
         ref.update_params(theirs, g)
@@ -54,6 +55,7 @@ def test_adam_updates_as_scikit_learn(rng):
     ref = AdamOptimizer(theirs, 0.05, beta_1=0.85, beta_2=0.99, epsilon=1e-7)
     solver = _solvers.SOLVERS["adam"]
     state = solver.init_state(params)
+    state["learning_rate"] = _Hyper.learning_rate_init
     for g in grads:
         solver.update(params, [x.copy() for x in g], state, _Hyper())
         ref.update_params(theirs, g)
@@ -134,3 +136,70 @@ def test_simplex_direction_above_the_threshold_or_one_step_is_the_gradient():
     grads = [one[0][0].copy()]
     assert _solvers.simplex_direction(grads, one, np.inf, np.random.RandomState(0))
     assert_allclose(grads[0], one[0][0])
+
+
+def _stalling_fit(**params):
+    """A fit whose loss never improves by ``tol``: each stall hits the
+    schedule."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 5, 1))
+    est = RNNRegressor(
+        3, tol=1e9, n_iter_no_change=1, max_iter=100, random_state=0, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, X[:, :, 0].sum(axis=1)), X
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_adaptive_divides_the_step_by_five_at_each_stall_until_1e_6(solver):
+    constant, _ = _stalling_fit(solver=solver)
+    # the first epoch sets best_loss_; each later one is a stall
+    assert constant.n_iter_ == 3
+    assert constant._solver_state["learning_rate"] == 1e-3
+    adaptive, _ = _stalling_fit(solver=solver, learning_rate="adaptive")
+    # 1e-3 / 5**k: 2e-4, 4e-5, 8e-6, 1.6e-6, 3.2e-7 <= 1e-6 stops at the next stall
+    assert_allclose(adaptive._solver_state["learning_rate"], 1e-3 / 5**5)
+    assert adaptive.n_iter_ == 1 + 2 * 6
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "simplex"])
+def test_invscaling_sets_the_step_from_the_sequences_seen(solver, rng):
+    X = rng.normal(size=(20, 4, 1))
+    y = X[:, -1, 0]
+    params = dict(max_iter=3, random_state=0, solver=solver, learning_rate_init=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(3, learning_rate="invscaling", power_t=0.5, **params)
+        est.fit(X, y)
+        assert est.t_ == 60
+        assert_allclose(est._solver_state["learning_rate"], 0.1 / 61**0.5)
+        flat = RNNRegressor(3, learning_rate="invscaling", power_t=0.0, **params)
+        constant = RNNRegressor(3, **params)
+        flat.fit(X, y)
+        constant.fit(X, y)
+        scaled = RNNRegressor(3, learning_rate="invscaling", power_t=2.0, **params)
+        scaled.fit(X, y)
+    # power_t=0 is the constant schedule, bit for bit; a fast decay moves less
+    for a, b in zip(flat._params(), constant._params(), strict=True):
+        assert_array_equal(a, b)
+    assert not np.array_equal(scaled.output_coef_, constant.output_coef_)
+
+
+def test_the_schedule_restarts_at_each_fit_and_goes_on_in_partial_fit(rng):
+    X = rng.normal(size=(20, 4, 1))
+    y = X[:, -1, 0]
+    est = RNNRegressor(
+        3, learning_rate="invscaling", learning_rate_init=0.1, random_state=0
+    )
+    for _ in range(3):
+        est.partial_fit(X, y)
+    assert_allclose(est._solver_state["learning_rate"], 0.1 / 61**0.5)
+    adaptive, X = _stalling_fit(solver="adam", learning_rate="adaptive")
+    adaptive.set_params(warm_start=True, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        adaptive.fit(X, X[:, :, 0].sum(axis=1))
+    # the warm refit starts again at learning_rate_init, with a fresh count of
+    # epochs without improvement
+    assert adaptive._solver_state["learning_rate"] == 1e-3
