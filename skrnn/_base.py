@@ -146,6 +146,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             output_coef=self.output_coef_,
             output_intercept=self.output_intercept_,
             return_sequences=self.return_sequences,
+            # leaky units and skip connections: RNN estimators' parameters
+            leak_rate=getattr(self, "leak_rate", 1.0),
+            skip_steps=getattr(self, "skip_steps", None),
         )
 
     def _layer_sizes(self):
@@ -162,10 +165,11 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         return _network.parameters(self._network())
 
     def _set_params_arrays(self, arrays):
-        names = _network.LAYER_PARAMETERS
-        for k, layer in enumerate(self.coefs_):
-            for j, name in enumerate(names):
-                layer[name] = arrays[len(names) * k + j]
+        position = 0
+        for layer in self.coefs_:
+            for name in _network.layer_parameter_names(layer):
+                layer[name] = arrays[position]
+                position += 1
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
     def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
@@ -191,6 +195,8 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                     radius = np.max(np.abs(np.linalg.eigvals(block)))
                     if radius > 0:
                         block *= self.spectral_radius / radius
+            if getattr(self, "skip_steps", None):
+                layer[_network.SKIP_PARAMETER] = rng.uniform(-bound, bound, (G * H, H))
             self.coefs_.append({k: v.astype(dtype) for k, v in layer.items()})
             fan_in = H
         factor = 2.0 if logistic_output else 6.0
@@ -229,7 +235,9 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
         )
         n = sw.sum()
         params = self._params()
-        penalised = _network.is_weight_matrix(len(self.coefs_))
+        penalised = _network.is_weight_matrix(
+            len(self.coefs_), skip=bool(getattr(self, "skip_steps", None))
+        )
         weights = [
             p for p, is_weight in zip(params, penalised, strict=True) if is_weight
         ]
@@ -346,6 +354,8 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
                 Y.shape[2],
                 X.dtype.itemsize,
                 step_shares=solver.needs_step_shares,
+                leaky=getattr(self, "leak_rate", 1.0) != 1.0,
+                skip=bool(getattr(self, "skip_steps", None)),
             ),
             f"{type(self).__name__}.fit with batch_size={batch_size}",
             "lower batch_size, or cut the sequences into shorter windows: the "

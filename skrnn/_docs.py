@@ -81,6 +81,22 @@ CLASSIFIER_LOSS = """loss : {'log_loss', 'hinge'}, default='log_loss'
 RNN_ACTIVATION = """activation : {'tanh', 'relu', 'logistic', 'identity'}, default='tanh'
         Activation of the recurrent units."""
 
+RNN_LONG_MEMORY = """leak_rate : float in (0, 1], default=1.0
+        Leaky units: ``h_t = (1 - leak_rate) h_(t-1) + leak_rate u_t``, where
+        ``u_t`` is the Elman cell's output; each state keeps a share of the
+        last one, so the gradient has a path through time that the
+        activation does not squash. 1 is the plain cell.
+    skip_steps : int or None, default=None
+        Skip connection through time: every layer's pre-activation at step t
+        also receives ``W_skip h_(t-k)`` for ``k = skip_steps`` (``t >= k``),
+        a trained ``(H, H)`` matrix stored as ``coefs_[i]["weight_skip"]``
+        (initialised like ``weight_hh``, L2-penalised like it, and never
+        rescaled by ``spectral_radius``), so the gradient crosses k steps in
+        one. Truncated BPTT (``bptt_steps``) cuts it too where a window
+        boundary lies between ``t - k`` and ``t``. None means none.
+        Models with leaky units or skip connections have no ``torch.nn.RNN``
+        equivalent; ``to_torch`` exports them as a small custom module."""
+
 COMMON_ATTRIBUTES = """loss_ : float
         Training loss of the last epoch (with the L2 term).
     best_loss_ : float or None
@@ -104,7 +120,8 @@ COMMON_ATTRIBUTES = """loss_ : float
     coefs_ : list of dict
         One dict per recurrent layer with PyTorch's names, shapes and gate
         order: ``weight_ih (G*H, F_in)``, ``weight_hh (G*H, H)``,
-        ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
+        ``bias_ih (G*H,)``, ``bias_hh (G*H,)``; with ``skip_steps`` (RNN
+        estimators) also ``weight_skip (H, H)``.
     output_coef_ : ndarray of shape (`n_outputs_`, H_last)
     output_intercept_ : ndarray of shape (`n_outputs_`,)
         The linear read-out."""
@@ -170,6 +187,7 @@ _FRAGMENTS = {
     "training_parameters": TRAINING_PARAMETERS,
     "classifier_loss": CLASSIFIER_LOSS,
     "rnn_activation": RNN_ACTIVATION,
+    "rnn_long_memory": RNN_LONG_MEMORY,
     "common_attributes": COMMON_ATTRIBUTES,
     "echo_state_parameters": ECHO_STATE_PARAMETERS,
     "echo_state_attributes": ECHO_STATE_ATTRIBUTES,

@@ -30,6 +30,17 @@ PREDICT_BLOCK = 4096
 
 LAYER_PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
+# The skip connection's weights (G * H, H), in a layer's dict when
+# ``skip_steps`` is set; they follow LAYER_PARAMETERS in the solver's view.
+SKIP_PARAMETER = "weight_skip"
+
+
+def layer_parameter_names(layer):
+    """The trainable arrays' names of one layer's dict, in the solver's order."""
+    if SKIP_PARAMETER in layer:
+        return LAYER_PARAMETERS + (SKIP_PARAMETER,)
+    return LAYER_PARAMETERS
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -78,6 +89,11 @@ class Network:
     output_intercept : ndarray of shape (n_outputs,)
     return_sequences : bool
         Read out every step (True) or each sequence's last real step.
+    leak_rate : float
+        Leaky units' rate (1 = the plain cell), as the kernels take it.
+    skip_steps : int or None
+        Steps back of the skip connection (None = none); each layer's dict
+        then holds ``SKIP_PARAMETER``.
     """
 
     cell: Cell
@@ -86,6 +102,18 @@ class Network:
     output_coef: np.ndarray
     output_intercept: np.ndarray
     return_sequences: bool
+    leak_rate: float = 1.0
+    skip_steps: int | None = None
+
+    def options(self, layer):
+        """The kernels' keyword arguments for leaky units and skip connections."""
+        kwargs = {}
+        if self.leak_rate != 1.0:
+            kwargs["leak_rate"] = float(self.leak_rate)
+        if self.skip_steps:
+            kwargs["skip_steps"] = int(self.skip_steps)
+            kwargs["W_skip"] = layer[SKIP_PARAMETER]
+        return kwargs
 
 
 @dataclass
@@ -103,6 +131,7 @@ class Trace:
     caches: list
     Z: np.ndarray
     rows: tuple | None
+    cell_outputs: list | None = None
 
 
 def forward(net, X, lengths, n_threads):
@@ -112,12 +141,15 @@ def forward(net, X, lengths, n_threads):
     ch = make_chunking(lengths, training_chunk_size(sizes))
     dtype = net.output_coef.dtype
     inputs = [to_chunks(X, ch, dtype=dtype)]
-    states, caches = [], []
+    states, caches, cell_outputs = [], [], []
     for layer in net.coefs:
         H = layer["weight_hh"].shape[1]
         shape = inputs[-1].shape[:3]
         Hs = np.empty(shape + (H,), dtype=dtype)
         cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
+        options = net.options(layer)
+        if net.leak_rate != 1.0:
+            options["cell_out"] = np.empty(shape + (H,), dtype=dtype)
         cell.kernel.forward(
             inputs[-1],
             ch.lengths,
@@ -126,9 +158,11 @@ def forward(net, X, lengths, n_threads):
             cache,
             net.activation,
             n_threads,
+            **options,
         )
         states.append(Hs)
         caches.append(cache)
+        cell_outputs.append(options.get("cell_out"))
         inputs.append(Hs)
     last = states[-1]
     if net.return_sequences:
@@ -137,7 +171,7 @@ def forward(net, X, lengths, n_threads):
     else:
         rows = last_step_index(ch)
         Z = last[rows] @ net.output_coef.T + net.output_intercept
-    return Trace(ch, inputs[:-1], states, caches, Z, rows)
+    return Trace(ch, inputs[:-1], states, caches, Z, rows, cell_outputs)
 
 
 def backward(
@@ -181,6 +215,11 @@ def backward(
         dA = np.empty(
             Xc.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
         )
+        options = net.options(layer)
+        if net.leak_rate != 1.0:
+            options["cell_out"] = trace.cell_outputs[k]
+        if net.skip_steps:
+            options["dW_skip"] = np.empty((C, GH, H), dtype=dtype)
         cell.kernel.backward(
             Xc,
             ch.lengths,
@@ -199,23 +238,30 @@ def backward(
             net.activation,
             bptt_steps or 0,
             n_threads,
+            **options,
         )
-        grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)] + grads
+        layer_grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
+        if net.skip_steps:
+            layer_grads.append(options["dW_skip"].sum(0))
+        grads = layer_grads + grads
         if step_norms is not None:
             step_norms.insert(0, np.sqrt(sq.sum(axis=0, dtype=np.float64)))
         if step_grads is not None:
-            step_grads[:0] = step_contributions(Xc, trace.states[k], dA, GH)
+            step_grads[:0] = step_contributions(
+                Xc, trace.states[k], dA, GH, skip_steps=net.skip_steps
+            )
         dHs = dX
     return grads + [dV, dc]
 
 
-def step_contributions(X, Hs, dA, GH):
+def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
     """Each step's share of one layer's gradients, summed over the batch.
 
     ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
     ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
     Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
-    ``bias_ih``, ``bias_hh``; their sums over T are the layer's gradients.
+    ``bias_ih``, ``bias_hh`` (and ``weight_skip`` with ``skip_steps``); their
+    sums over T are the layer's gradients.
     """
     C, T, S, _ = X.shape
 
@@ -226,12 +272,17 @@ def step_contributions(X, Hs, dA, GH):
     H = by_step(Hs)
     H_prev = np.zeros_like(H)
     H_prev[1:] = H[:-1]
-    return [
+    shares = [
         d_in.transpose(0, 2, 1) @ by_step(X),
         d_hid.transpose(0, 2, 1) @ H_prev,
         d_in.sum(axis=1),
         d_hid.sum(axis=1),
     ]
+    if skip_steps:
+        H_skip = np.zeros_like(H)
+        H_skip[skip_steps:] = H[:-skip_steps]
+        shares.append(d_in.transpose(0, 2, 1) @ H_skip)
+    return shares
 
 
 def targets_at_entries(trace, Y, sw):
@@ -278,6 +329,7 @@ def infer(net, X, lengths, n_threads):
             last,
             net.activation,
             n_threads,
+            **net.options(layer),
         )
         Xc = Hs
     if net.return_sequences:
@@ -330,12 +382,15 @@ def parameters(net):
     """All trainable arrays of ``net`` in a fixed order (the solver's view):
     each layer's ``LAYER_PARAMETERS``, then the read-out's coefficients and
     intercept."""
-    params = [layer[name] for layer in net.coefs for name in LAYER_PARAMETERS]
+    params = [
+        layer[name] for layer in net.coefs for name in layer_parameter_names(layer)
+    ]
     return params + [net.output_coef, net.output_intercept]
 
 
-def is_weight_matrix(n_layers):
+def is_weight_matrix(n_layers, *, skip=False):
     """For each array of :func:`parameters`, whether it is a weight matrix
-    (L2-penalised) rather than a bias."""
-    per_layer = [True, True, False, False] * n_layers
-    return per_layer + [True, False]
+    (L2-penalised) rather than a bias; ``skip``: each layer has
+    ``SKIP_PARAMETER`` (a weight matrix) too."""
+    per_layer = [True, True, False, False] + ([True] if skip else [])
+    return per_layer * n_layers + [True, False]

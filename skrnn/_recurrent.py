@@ -5,11 +5,12 @@ A cell is its kernel module and one :class:`~skrnn._network.Cell` line here.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from numpy.typing import ArrayLike
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _elman, _gru, _lstm
 from ._base import BaseRecurrent
@@ -27,6 +28,11 @@ GRU = Cell(
 LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1)
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
+# leaky units and skip connections through time (Elman estimators)
+_LONG_MEMORY_CONSTRAINTS = {
+    "leak_rate": [Interval(Real, 0, 1, closed="right")],
+    "skip_steps": [Interval(Integral, 1, None, closed="left"), None],
+}
 
 
 class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
@@ -166,6 +172,7 @@ class RNNRegressor(BaseRecurrentRegressor):
     {hidden_layers}
     {rnn_activation}
     {training_parameters}
+    {rnn_long_memory}
 
     Attributes
     ----------
@@ -201,6 +208,7 @@ class RNNRegressor(BaseRecurrentRegressor):
     _parameter_constraints = {
         **BaseRecurrentRegressor._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
+        **_LONG_MEMORY_CONSTRAINTS,
     }
 
     def __init__(
@@ -232,6 +240,8 @@ class RNNRegressor(BaseRecurrentRegressor):
         bptt_steps=None,
         return_sequences=False,
         n_jobs=None,
+        leak_rate=1.0,
+        skip_steps=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -261,6 +271,8 @@ class RNNRegressor(BaseRecurrentRegressor):
             n_jobs=n_jobs,
         )
         self.activation = activation
+        self.leak_rate = leak_rate
+        self.skip_steps = skip_steps
 
 
 @format_docstring
@@ -277,6 +289,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     {rnn_activation}
     {classifier_loss}
     {training_parameters}
+    {rnn_long_memory}
 
     Attributes
     ----------
@@ -311,6 +324,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     _parameter_constraints = {
         **BaseRecurrentClassifier._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
+        **_LONG_MEMORY_CONSTRAINTS,
     }
 
     def __init__(
@@ -343,6 +357,8 @@ class RNNClassifier(BaseRecurrentClassifier):
         bptt_steps=None,
         return_sequences=False,
         n_jobs=None,
+        leak_rate=1.0,
+        skip_steps=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -373,6 +389,8 @@ class RNNClassifier(BaseRecurrentClassifier):
             n_jobs=n_jobs,
         )
         self.activation = activation
+        self.leak_rate = leak_rate
+        self.skip_steps = skip_steps
 
 
 @format_docstring

@@ -9,6 +9,8 @@ from skrnn.preprocessing import TimestepTransformer
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.RNNRegressor(solver="simplex"),
     skrnn.GRUClassifier(solver="simplex"),
+    skrnn.RNNRegressor(leak_rate=0.5, skip_steps=2),
+    skrnn.RNNClassifier(leak_rate=0.5, skip_steps=1, solver="simplex"),
     TimestepTransformer(StandardScaler()),
 ]
 
