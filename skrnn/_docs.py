@@ -95,7 +95,10 @@ RNN_LONG_MEMORY = """leak_rate : float in (0, 1], default=1.0
         one. Truncated BPTT (``bptt_steps``) cuts it too where a window
         boundary lies between ``t - k`` and ``t``. None means none.
         Models with leaky units or skip connections have no ``torch.nn.RNN``
-        equivalent; ``to_torch`` exports them as a small custom module."""
+        equivalent; ``to_torch`` exports them as a small custom module. The
+        LSTM and GRU estimators do not take these two parameters (their
+        gates already keep memory), although the shared kernel time loop
+        computes them for every cell."""
 
 COMMON_ATTRIBUTES = """loss_ : float
         Training loss of the last epoch (with the L2 term).
