@@ -13,8 +13,10 @@ with a plain one. Each method here is one row:
                    Gaussian), SGD + clipping
     sr1.2-simplex  the simplex direction with conditional switching + clipping
     sr1.2-adam     Adam + clipping
-    leaky          sr1.2-adam with leaky units (leak_rate)
-    skip           sr1.2-adam with a skip connection through time (skip_steps)
+    leaky          sr1.2-adam with leaky units (leak_rate, default 0.1)
+    leaky-sgd      sr1.2-sgd with leaky units
+    skip           sr1.2-adam with a skip connection through time
+                   (skip_steps, default 10)
     lstm, gru      the gated cells (Adam + clipping, default initialisation)
 
 Training: ``--train`` sequences, minibatch ``--batch``, one ``partial_fit``
@@ -56,6 +58,7 @@ METHODS = {
     "sr1.2-simplex": ("rnn", dict(solver="simplex", spectral_radius=1.2)),
     "sr1.2-adam": ("rnn", dict(solver="adam", spectral_radius=1.2)),
     "leaky": ("rnn", dict(solver="adam", spectral_radius=1.2, leak_rate=0.1)),
+    "leaky-sgd": ("rnn", dict(solver="sgd", spectral_radius=1.2, leak_rate=0.1)),
     "skip": ("rnn", dict(solver="adam", spectral_radius=1.2, skip_steps=10)),
     "lstm": ("lstm", dict(solver="adam")),
     "gru": ("gru", dict(solver="adam")),
