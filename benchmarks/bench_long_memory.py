@@ -9,7 +9,7 @@ with a plain one. Each method here is one row:
 
     sr1.2-sgd      spectral radius 1.2, SGD (Nesterov momentum 0.9) + clipping
     plain-sgd      the estimator's default initialisation (uniform +-1/sqrt(H),
-                   spectral radius about 0.58 at H = 50, where Galvan draws a
+                   spectral radius about 0.6 at H = 50, where Galvan draws a
                    Gaussian), SGD + clipping
     sr1.2-simplex  the simplex direction with conditional switching + clipping
     sr1.2-adam     Adam + clipping
