@@ -185,6 +185,9 @@ class BaseRecurrent(
             return_sequences=self.return_sequences,
             pooling=self.pooling,
             bidirectional=self.bidirectional,
+            # leaky units and skip connections: RNN estimators' parameters
+            leak_rate=getattr(self, "leak_rate", 1.0),
+            skip_steps=getattr(self, "skip_steps", None),
         )
 
     def _layer_sizes(self):
@@ -233,6 +236,10 @@ class BaseRecurrent(
                         radius = np.max(np.abs(np.linalg.eigvals(block)))
                         if radius > 0:
                             block *= self.spectral_radius / radius
+                if getattr(self, "skip_steps", None):
+                    part[_network.SKIP_PARAMETER] = rng.uniform(
+                        -bound, bound, (G * H, H)
+                    )
                 layer.update({k + suffix: v.astype(dtype) for k, v in part.items()})
             self.coefs_.append(layer)
             fan_in = H * len(directions)
@@ -303,7 +310,11 @@ class BaseRecurrent(
         )
         n = weight_total(sw, Y)
         params = self._params()
-        penalised = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
+        penalised = _network.is_weight_matrix(
+            len(self.coefs_),
+            self.bidirectional,
+            skip=bool(getattr(self, "skip_steps", None)),
+        )
         weights = [
             p for p, is_weight in zip(params, penalised, strict=True) if is_weight
         ]
@@ -493,6 +504,8 @@ class BaseRecurrent(
                 Y.shape[2],
                 X.dtype.itemsize,
                 step_shares=solver.needs_step_shares,
+                leaky=getattr(self, "leak_rate", 1.0) != 1.0,
+                skip=bool(getattr(self, "skip_steps", None)),
             ),
             f"{type(self).__name__}.fit with batch_size={batch_size}",
             "lower batch_size, or cut the sequences into shorter windows: the "

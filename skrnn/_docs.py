@@ -135,6 +135,25 @@ CLASS_WEIGHT = """class_weight : dict, 'balanced' or None, default=None
 RNN_ACTIVATION = """activation : {'tanh', 'relu', 'logistic', 'identity'}, default='tanh'
         Activation of the recurrent units."""
 
+RNN_LONG_MEMORY = """leak_rate : float in (0, 1], default=1.0
+        Leaky units: ``h_t = (1 - leak_rate) h_(t-1) + leak_rate u_t``, where
+        ``u_t`` is the Elman cell's output; each state keeps a share of the
+        last one, so the gradient has a path through time that the
+        activation does not squash. 1 is the plain cell.
+    skip_steps : int or None, default=None
+        Skip connection through time: every layer's pre-activation at step t
+        also receives ``W_skip h_(t-k)`` for ``k = skip_steps`` (``t >= k``),
+        a trained ``(H, H)`` matrix stored as ``coefs_[i]["weight_skip"]``
+        (initialised like ``weight_hh``, L2-penalised like it, and never
+        rescaled by ``spectral_radius``), so the gradient crosses k steps in
+        one. Truncated BPTT (``bptt_steps``) cuts it too where a window
+        boundary lies between ``t - k`` and ``t``. None means none.
+        Models with leaky units or skip connections have no ``torch.nn.RNN``
+        equivalent; ``to_torch`` exports them as a small custom module. The
+        LSTM and GRU estimators do not take these two parameters (their
+        gates already keep memory), although the shared kernel time loop
+        computes them for every cell."""
+
 COMMON_ATTRIBUTES = """loss_ : float
         Training loss of the last epoch (with the L2 term).
     best_loss_ : float or None
@@ -165,7 +184,8 @@ COMMON_ATTRIBUTES = """loss_ : float
         ``bias_ih (G*H,)``, ``bias_hh (G*H,)``; with ``bidirectional=True``
         also ``weight_ih_reverse``, ``weight_hh_reverse``, ``bias_ih_reverse``,
         ``bias_hh_reverse`` of the same shapes (the backward direction), and
-        ``F_in = 2 H`` of the layer below from the second layer on.
+        ``F_in = 2 H`` of the layer below from the second layer on; with
+        ``skip_steps`` (RNN estimators) also ``weight_skip (H, H)``.
     output_coef_ : ndarray of shape (`n_outputs_`, W_last)
         ``W_last`` is the last layer's H, 2H with ``bidirectional=True``.
     output_intercept_ : ndarray of shape (`n_outputs_`,)
@@ -282,6 +302,7 @@ _FRAGMENTS = {
     "classifier_loss": CLASSIFIER_LOSS,
     "class_weight": CLASS_WEIGHT,
     "rnn_activation": RNN_ACTIVATION,
+    "rnn_long_memory": RNN_LONG_MEMORY,
     "common_attributes": COMMON_ATTRIBUTES,
     "layer_references": LAYER_REFERENCES,
     "echo_state_parameters": ECHO_STATE_PARAMETERS,

@@ -14,7 +14,12 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import _grud
-from ._data import as_model_dtype, check_not_empty, validate_sequences
+from ._data import (
+    as_model_dtype,
+    check_not_empty,
+    validate_sequences,
+    weight_total,
+)
 from ._docs import format_docstring
 from ._recurrent import GRU, BaseRecurrentClassifier, BaseRecurrentRegressor
 from ._threads import blas_single_threaded
@@ -209,7 +214,10 @@ class _GRUD:
             ).any(axis=-1)
             last = Hs[entries]
             Yt = Y[:, : Hs.shape[1]][entries]
-            w = np.broadcast_to(sw[:, None], entries.shape)[entries]
+            if sw.ndim == 2:  # per-step weights
+                w = sw[:, : Hs.shape[1]][entries]
+            else:
+                w = np.broadcast_to(sw[:, None], entries.shape)[entries]
         else:
             last = Hs[:, -1]
             Yt, w = Y[:, 0, :], sw
@@ -225,7 +233,7 @@ class _GRUD:
             dZ.T @ last,
             dZ.sum(axis=0),
         ]
-        n = sw.sum()
+        n = weight_total(sw, Y)
         for p, g, is_weight in zip(
             self._params(), grads, self._penalised(), strict=True
         ):
@@ -342,7 +350,9 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -352,12 +362,13 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
-        clip_norm=None,
+        n_iter_no_change=50,
+        clip_norm=1.0,
         simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
@@ -373,7 +384,9 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            power_t=power_t,
             max_iter=max_iter,
             shuffle=shuffle,
             random_state=random_state,
@@ -383,6 +396,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
             momentum=momentum,
             nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             beta_1=beta_1,
             beta_2=beta_2,
@@ -412,6 +426,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
     {hidden_layers}
     {classifier_loss}
     {training_parameters}
+    {class_weight}
     {grud_parameters}
 
     Attributes
@@ -459,7 +474,9 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -469,12 +486,13 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
-        clip_norm=None,
+        n_iter_no_change=50,
+        clip_norm=1.0,
         simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
@@ -483,6 +501,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
+        class_weight=None,
         time_column=None,
     ):
         super().__init__(
@@ -490,7 +509,9 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            power_t=power_t,
             max_iter=max_iter,
             shuffle=shuffle,
             random_state=random_state,
@@ -500,6 +521,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
             momentum=momentum,
             nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             beta_1=beta_1,
             beta_2=beta_2,
@@ -516,4 +538,5 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
             n_jobs=n_jobs,
         )
         self.loss = loss
+        self.class_weight = class_weight
         self.time_column = time_column

@@ -46,36 +46,52 @@ def _rows(n_sequences):
     return -(-n_sequences // size) * size
 
 
-def forward_bytes(cell, sizes, n_features, n_sequences, n_steps, n_outputs, itemsize):
+def forward_bytes(
+    cell, sizes, n_features, n_sequences, n_steps, n_outputs, itemsize, *, leaky=False
+):
     """A forward pass over a batch: its chunked inputs (and the copy that
-    makes them), each layer's states and cache, the read-out's outputs."""
+    makes them), each layer's states and cache (and, for the training pass of
+    leaky units, the cell's outputs), the read-out's outputs."""
     steps = _rows(n_sequences) * n_steps
     per_step = 2 * n_features + n_outputs
-    per_step += sum(H * (1 + cell.cache_width) for H in sizes)
+    per_step += sum(H * (1 + cell.cache_width + leaky) for H in sizes)
     return steps * per_step * itemsize
 
 
 def gradient_fit_bytes(
-    cell, sizes, n_features, batch, n_steps, n_outputs, itemsize, *, step_shares
+    cell,
+    sizes,
+    n_features,
+    batch,
+    n_steps,
+    n_outputs,
+    itemsize,
+    *,
+    step_shares,
+    leaky=False,
+    skip=False,
 ):
     """One minibatch's forward and backward pass.
 
     The backward pass adds, for the layer it is in, the gradients of its
     states and inputs and its pre-activations' (``dA``), and each chunk's
-    weight gradients; the simplex direction keeps each step's share of them.
+    weight gradients (with ``skip``, the skip connection's too); the simplex
+    direction keeps each step's share of them. ``leaky``: the forward pass
+    keeps the cell's outputs beside the states.
     """
     steps = _rows(batch) * n_steps
     layers = list(zip([n_features, *sizes[:-1]], sizes, strict=True))
     dA_width = cell.n_gates * (2 if cell.hidden_side_grad else 1)
     n_chunks = -(-batch // CHUNK_SIZE)
     backward = max(
-        steps * (H + F + dA_width * H) + n_chunks * cell.n_gates * H * (F + H + 2)
+        steps * (H + F + dA_width * H)
+        + n_chunks * cell.n_gates * H * (F + H + 2 + skip * H)
         for F, H in layers
     )
-    n_recurrent = sum(cell.n_gates * H * (F + H + 2) for F, H in layers)
+    n_recurrent = sum(cell.n_gates * H * (F + H + 2 + skip * H) for F, H in layers)
     shares = n_steps * n_recurrent if step_shares else 0
     forward = forward_bytes(
-        cell, sizes, n_features, batch, n_steps, n_outputs, itemsize
+        cell, sizes, n_features, batch, n_steps, n_outputs, itemsize, leaky=leaky
     )
     return forward + (backward + shares + steps * n_outputs) * itemsize
 

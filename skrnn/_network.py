@@ -32,6 +32,20 @@ PREDICT_BLOCK = 4096
 
 LAYER_PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
+# The skip connection's weights (G * H, H), in a layer's dict when
+# ``skip_steps`` is set; they follow LAYER_PARAMETERS in the solver's view
+# (each direction's with its suffix).
+SKIP_PARAMETER = "weight_skip"
+
+
+def layer_parameter_names(layer, suffix=""):
+    """The names of one direction's trainable arrays in a layer's dict, in
+    the solver's order."""
+    names = LAYER_PARAMETERS
+    if SKIP_PARAMETER + suffix in layer:
+        names = names + (SKIP_PARAMETER,)
+    return [name + suffix for name in names]
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -92,6 +106,11 @@ class Network:
     bidirectional : bool
         Every layer runs forward and over each sequence's real steps
         reversed; its output is ``[forward; backward]``, 2H wide.
+    leak_rate : float
+        Leaky units' rate (1 = the plain cell), as the kernels take it.
+    skip_steps : int or None
+        Steps back of the skip connection (None = none); each layer's dict
+        then holds ``SKIP_PARAMETER`` (and, bidirectional, its ``_reverse``).
     """
 
     cell: Cell
@@ -102,11 +121,24 @@ class Network:
     return_sequences: bool
     pooling: str = "last"
     bidirectional: bool = False
+    leak_rate: float = 1.0
+    skip_steps: int | None = None
 
     @property
     def directions(self):
         """Suffixes of the parameter names of each direction."""
         return ("", "_reverse") if self.bidirectional else ("",)
+
+    def options(self, layer, suffix=""):
+        """The kernels' keyword arguments for leaky units and skip
+        connections, for one direction of a layer."""
+        kwargs = {}
+        if self.leak_rate != 1.0:
+            kwargs["leak_rate"] = float(self.leak_rate)
+        if self.skip_steps:
+            kwargs["skip_steps"] = int(self.skip_steps)
+            kwargs["W_skip"] = layer[SKIP_PARAMETER + suffix]
+        return kwargs
 
 
 def layer_weights(layer, suffix=""):
@@ -138,6 +170,7 @@ class Trace:
     masks: list | None = None
     pooled: np.ndarray | None = None
     argmax: np.ndarray | None = None
+    cell_outputs: list | None = None
 
 
 def _chunked_masks(masks, ch):
@@ -202,7 +235,7 @@ def forward(net, X, lengths, n_threads, *, masks=None):
     dtype = net.output_coef.dtype
     x = to_chunks(X, ch, dtype=dtype)
     chunk_masks = _chunked_masks(masks, ch)
-    inputs, states, caches = [], [], []
+    inputs, states, caches, cell_outputs = [], [], [], []
     for k, layer in enumerate(net.coefs):
         if chunk_masks is not None:
             x = x * chunk_masks[k]
@@ -214,6 +247,9 @@ def forward(net, X, lengths, n_threads, *, masks=None):
             shape = x.shape[:3]
             Hs = np.empty(shape + (H,), dtype=dtype)
             cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
+            options = net.options(layer, suffix)
+            if net.leak_rate != 1.0:
+                options["cell_out"] = np.empty(shape + (H,), dtype=dtype)
             cell.kernel.forward(
                 x_dir,
                 ch.lengths,
@@ -222,12 +258,16 @@ def forward(net, X, lengths, n_threads, *, masks=None):
                 cache,
                 net.activation,
                 n_threads,
+                **options,
             )
             states.append(Hs)
             caches.append(cache)
+            cell_outputs.append(options.get("cell_out"))
             outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
         x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
-    trace = Trace(ch, inputs, states, caches, None, None, x, chunk_masks)
+    trace = Trace(
+        ch, inputs, states, caches, None, None, x, chunk_masks, None, None, cell_outputs
+    )
     if net.return_sequences:
         trace.Z = x @ net.output_coef.T + net.output_intercept
     else:
@@ -290,6 +330,11 @@ def backward(
                 x.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
             )
             Hs = trace.states[k * n_dir + d]
+            options = net.options(layer, suffix)
+            if net.leak_rate != 1.0:
+                options["cell_out"] = trace.cell_outputs[k * n_dir + d]
+            if net.skip_steps:
+                options["dW_skip"] = np.empty((C, GH, H), dtype=dtype)
             cell.kernel.backward(
                 x_dir,
                 ch.lengths,
@@ -308,11 +353,16 @@ def backward(
                 net.activation,
                 bptt_steps or 0,
                 n_threads,
+                **options,
             )
             layer_grads += [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
+            if net.skip_steps:
+                layer_grads.append(options["dW_skip"].sum(0))
             norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
             if step_grads is not None:
-                shares += step_contributions(x_dir, Hs, dA, GH)
+                shares += step_contributions(
+                    x_dir, Hs, dA, GH, skip_steps=net.skip_steps
+                )
             if k > 0:
                 dX = reverse_steps(dX, ch) if suffix else dX
                 dX_total = dX if dX_total is None else dX_total + dX
@@ -328,13 +378,14 @@ def backward(
     return grads + [dV, dc]
 
 
-def step_contributions(X, Hs, dA, GH):
+def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
     """Each step's share of one layer's gradients, summed over the batch.
 
     ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
     ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
     Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
-    ``bias_ih``, ``bias_hh``; their sums over T are the layer's gradients.
+    ``bias_ih``, ``bias_hh`` (and ``weight_skip`` with ``skip_steps``); their
+    sums over T are the layer's gradients.
     """
     C, T, S, _ = X.shape
 
@@ -345,12 +396,17 @@ def step_contributions(X, Hs, dA, GH):
     H = by_step(Hs)
     H_prev = np.zeros_like(H)
     H_prev[1:] = H[:-1]
-    return [
+    shares = [
         d_in.transpose(0, 2, 1) @ by_step(X),
         d_hid.transpose(0, 2, 1) @ H_prev,
         d_in.sum(axis=1),
         d_hid.sum(axis=1),
     ]
+    if skip_steps:
+        H_skip = np.zeros_like(H)
+        H_skip[skip_steps:] = H[:-skip_steps]
+        shares.append(d_in.transpose(0, 2, 1) @ H_skip)
+    return shares
 
 
 def targets_at_entries(trace, Y, sw):
@@ -421,6 +477,7 @@ def infer_states(net, X, ch, n_threads):
                 last,
                 net.activation,
                 n_threads,
+                **net.options(layer, suffix),
             )
             if every_step:
                 outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
@@ -482,30 +539,31 @@ def raw_outputs(net, X, lengths, n_threads, *, pooled_states=False):
 
 def parameters(net):
     """All trainable arrays of ``net`` in a fixed order (the solver's view):
-    each layer's ``LAYER_PARAMETERS``, then (bidirectional) the same names
-    with ``_reverse``, as PyTorch orders them; then the read-out's
-    coefficients and intercept."""
-    params = [
-        array
-        for layer in net.coefs
-        for suffix in net.directions
-        for array in layer_weights(layer, suffix)
-    ]
+    each layer's ``LAYER_PARAMETERS`` (and ``SKIP_PARAMETER``), then
+    (bidirectional) the same names with ``_reverse``, as PyTorch orders them;
+    then the read-out's coefficients and intercept."""
+    params = [layer[name] for _, name, layer in _named_arrays(net)]
     return params + [net.output_coef, net.output_intercept]
+
+
+def _named_arrays(net):
+    return [
+        (k, name, layer)
+        for k, layer in enumerate(net.coefs)
+        for suffix in net.directions
+        for name in layer_parameter_names(layer, suffix)
+    ]
 
 
 def parameter_names(net):
     """``(layer, name)`` of each recurrent array of :func:`parameters`."""
-    return [
-        (k, name + suffix)
-        for k in range(len(net.coefs))
-        for suffix in net.directions
-        for name in LAYER_PARAMETERS
-    ]
+    return [(k, name) for k, name, _ in _named_arrays(net)]
 
 
-def is_weight_matrix(n_layers, bidirectional=False):
+def is_weight_matrix(n_layers, bidirectional=False, *, skip=False):
     """For each array of :func:`parameters`, whether it is a weight matrix
-    (L2-penalised) rather than a bias."""
-    per_layer = [True, True, False, False] * (2 if bidirectional else 1) * n_layers
-    return per_layer + [True, False]
+    (L2-penalised) rather than a bias; ``skip``: each direction of a layer
+    has ``SKIP_PARAMETER`` (a weight matrix) too."""
+    per_direction = [True, True, False, False] + ([True] if skip else [])
+    per_layer = per_direction * (2 if bidirectional else 1)
+    return per_layer * n_layers + [True, False]

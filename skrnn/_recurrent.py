@@ -5,11 +5,12 @@ A cell is its kernel module and one :class:`~skrnn._network.Cell` line here.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from numpy.typing import ArrayLike
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _elman, _gru, _lstm
 from ._base import BaseRecurrent
@@ -27,6 +28,11 @@ GRU = Cell(
 LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1)
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
+# leaky units and skip connections through time (Elman estimators)
+_LONG_MEMORY_CONSTRAINTS = {
+    "leak_rate": [Interval(Real, 0, 1, closed="right")],
+    "skip_steps": [Interval(Integral, 1, None, closed="left"), None],
+}
 
 
 class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
@@ -185,6 +191,7 @@ class RNNRegressor(BaseRecurrentRegressor):
     {hidden_layers}
     {rnn_activation}
     {training_parameters}
+    {rnn_long_memory}
 
     Attributes
     ----------
@@ -222,6 +229,7 @@ class RNNRegressor(BaseRecurrentRegressor):
     _parameter_constraints = {
         **BaseRecurrentRegressor._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
+        **_LONG_MEMORY_CONSTRAINTS,
     }
 
     def __init__(
@@ -259,6 +267,8 @@ class RNNRegressor(BaseRecurrentRegressor):
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
+        leak_rate=1.0,
+        skip_steps=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -294,6 +304,8 @@ class RNNRegressor(BaseRecurrentRegressor):
             n_jobs=n_jobs,
         )
         self.activation = activation
+        self.leak_rate = leak_rate
+        self.skip_steps = skip_steps
 
 
 @format_docstring
@@ -311,6 +323,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     {classifier_loss}
     {training_parameters}
     {class_weight}
+    {rnn_long_memory}
 
     Attributes
     ----------
@@ -347,6 +360,7 @@ class RNNClassifier(BaseRecurrentClassifier):
     _parameter_constraints = {
         **BaseRecurrentClassifier._parameter_constraints,
         **_ACTIVATION_CONSTRAINT,
+        **_LONG_MEMORY_CONSTRAINTS,
     }
 
     def __init__(
@@ -386,6 +400,8 @@ class RNNClassifier(BaseRecurrentClassifier):
         dropout=0.0,
         n_jobs=None,
         class_weight=None,
+        leak_rate=1.0,
+        skip_steps=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -423,6 +439,8 @@ class RNNClassifier(BaseRecurrentClassifier):
             class_weight=class_weight,
         )
         self.activation = activation
+        self.leak_rate = leak_rate
+        self.skip_steps = skip_steps
 
 
 @format_docstring

@@ -21,6 +21,10 @@ def to_torch(estimator):
         ``(n_sequences, n_outputs)``, or ``(n_sequences, n_steps, n_outputs)``
         with ``return_sequences=True``. For classifiers these are the values of
         ``decision_function`` (logits), before softmax or the logistic.
+        Elman models with leaky units or skip connections through time
+        (``leak_rate < 1``, ``skip_steps``), which ``torch.nn.RNN`` cannot
+        express, get a small module of ours per layer (:func:`_leaky_skip_rnn`)
+        with the same parameter names, looping over the steps in Python.
     """
     try:
         import torch
@@ -34,9 +38,21 @@ def to_torch(estimator):
     )
     bidirectional = getattr(estimator, "bidirectional", False)
     layers = []
+    leak_rate = getattr(estimator, "leak_rate", 1.0)
+    skip_steps = getattr(estimator, "skip_steps", None)
     for layer in estimator.coefs_:
         GH, F = layer["weight_ih"].shape
         H = GH // cell.n_gates
+        if leak_rate != 1.0 or skip_steps:
+            if bidirectional:
+                raise ValueError(
+                    "Bidirectional models with leaky units or skip connections "
+                    "(leak_rate < 1, skip_steps) cannot be exported: torch.nn.RNN "
+                    "cannot express them, and skrnn's own module runs forward only."
+                )
+            module = _leaky_skip_rnn(torch, layer, estimator.activation)
+            layers.append(module(leak_rate, skip_steps).to(dtype))
+            continue
         kwargs = {}
         if cell.torch_name == "RNN":
             activation = getattr(estimator, "activation", "tanh")
@@ -82,6 +98,9 @@ def to_torch(estimator):
             pack = torch.nn.utils.rnn.pack_padded_sequence
             unpack = torch.nn.utils.rnn.pad_packed_sequence
             for rnn in self.layers:
+                if not isinstance(rnn, torch.nn.RNNBase):  # leaky / skip: padded
+                    x, _ = rnn(x)
+                    continue
                 # packed, so that the backward direction starts at each
                 # sequence's own last step
                 out, _ = rnn(pack(x, lengths, batch_first=True, enforce_sorted=False))
@@ -102,3 +121,45 @@ def to_torch(estimator):
             return self.readout(h)
 
     return SkrnnModule()
+
+
+def _leaky_skip_rnn(torch, layer, activation):
+    """A ``torch.nn.Module`` class for one Elman layer with leaky units and a
+    skip connection: ``h_t = (1 - a) h_{t-1} + a act(W_ih x_t + b_ih + W_hh
+    h_{t-1} + b_hh + W_skip h_{t-k})``, initialised from ``layer``'s arrays
+    (``weight_ih_l0`` ... ``weight_skip_l0`` as parameters)."""
+    functions = {
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "logistic": torch.sigmoid,
+        "identity": lambda a: a,
+    }
+    act = functions[activation]
+
+    class LeakySkipRNN(torch.nn.Module):
+        def __init__(self, leak_rate, skip_steps):
+            super().__init__()
+            self.leak_rate = leak_rate
+            self.skip_steps = skip_steps
+            for name, value in layer.items():
+                tensor = torch.from_numpy(np.array(value))
+                self.register_parameter(name + "_l0", torch.nn.Parameter(tensor))
+
+        def forward(self, x):
+            hs = []
+            h = x.new_zeros(x.shape[0], self.weight_hh_l0.shape[1])
+            k = self.skip_steps
+            for t in range(x.shape[1]):
+                a = (
+                    x[:, t] @ self.weight_ih_l0.T
+                    + self.bias_ih_l0
+                    + h @ self.weight_hh_l0.T
+                    + self.bias_hh_l0
+                )
+                if k and t >= k:
+                    a = a + hs[t - k] @ self.weight_skip_l0.T
+                h = (1 - self.leak_rate) * h + self.leak_rate * act(a)
+                hs.append(h)
+            return torch.stack(hs, dim=1), h
+
+    return LeakySkipRNN

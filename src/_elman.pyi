@@ -22,6 +22,10 @@ def forward(
     cache: Float,
     activation: int,
     n_threads: int,
+    leak_rate: float = 1.0,
+    skip_steps: int = 0,
+    W_skip: Float | None = None,
+    cell_out: Float | None = None,
 ) -> None: ...
 def infer(
     X: Float,
@@ -34,6 +38,9 @@ def infer(
     last: Float,
     activation: int,
     n_threads: int,
+    leak_rate: float = 1.0,
+    skip_steps: int = 0,
+    W_skip: Float | None = None,
 ) -> None: ...
 def backward(
     X: Float,
@@ -53,4 +60,9 @@ def backward(
     activation: int,
     bptt_steps: int,
     n_threads: int,
+    leak_rate: float = 1.0,
+    skip_steps: int = 0,
+    W_skip: Float | None = None,
+    cell_out: Float | None = None,
+    dW_skip: Float | None = None,
 ) -> None: ...

@@ -14,6 +14,15 @@
 #   _backward_step(a, a_prev, h, h_prev, g, dh, dc, da, n, H, kind): the
 #       gradients of one step; returns the squared norm of dL/dh_t.
 #
+# Two options of every cell live here, outside the cell math:
+#   leaky units (leak_rate a < 1): h_t = (1 - a) h_{t-1} + a cell(x_t, h_{t-1}),
+#       the cell's own output kept in `cell_out` for the backward pass (it is
+#       what the cell's backward step reads as "h");
+#   skip connections through time (skip_steps k > 0): W_skip h_{t-k} (shape
+#       (G H, H)) is added to the input-side pre-activations at every step
+#       t >= k, like a second input.
+# With a = 1 and k = 0 the code paths are those of the plain cell.
+#
 # Layout: see skrnn._layout and the docstring of _elman.pyx.
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
@@ -57,11 +66,34 @@ cdef inline void _recurrent(
              <floating> 1, a, lda)
 
 
+cdef inline void _skip(
+    const floating* h_skip, const floating* W_skip, floating* a, int n, int lda,
+    int H, int GH,
+) noexcept nogil:
+    """Add ``W_skip h_{t-k}`` to the step's input-side rows."""
+    gemm(False, True, n, GH, H, <floating> 1, h_skip, H, W_skip, H, <floating> 1,
+         a, lda)
+
+
+cdef inline void _leak(
+    floating* h, const floating* h_prev, floating* out, int m, floating leak,
+) noexcept nogil:
+    """Leaky unit: ``h = (1 - leak) h_prev + leak h``, keeping the cell's
+    output ``h`` in ``out`` first (unless NULL)."""
+    cdef int i
+    cdef floating keep = 1 - leak
+    if out != NULL:
+        memcpy(out, h, m * sizeof(floating))
+    for i in range(m):
+        h[i] = keep * h_prev[i] + leak * h[i]
+
+
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
     const floating* W_hh, const floating* bias, const floating* b_hh,
     const floating* zeros, floating* Hs, floating* cache, floating* gh,
     int T, int S, int F, int H, int kind,
+    const floating* W_skip, floating* cell_out, floating leak, int skip,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
@@ -85,10 +117,17 @@ cdef void _forward_chunk(
         if n > 0:
             if t > 0:
                 _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+            if skip > 0 and t >= skip:
+                _skip(h - skip * S * H, W_skip, a, n, P, H, GH)
             _forward_step(a, a - S * P if t > 0 else NULL, gh, b_hh, h_prev, h,
                           n, H, kind)
+            if leak < 1:
+                _leak(h, h_prev, cell_out + t * S * H, n * H, leak)
         for i in range(n * H, S * H):
             h[i] = 0
+        if leak < 1:
+            for i in range(n * H, S * H):
+                cell_out[t * S * H + i] = 0
         if CACHE_WIDTH:
             for i in range(n * P, S * P):
                 a[i] = 0
@@ -99,15 +138,17 @@ cdef void _infer_chunk(
     const floating* W_hh, const floating* bias, const floating* b_hh,
     const floating* zeros, floating* Hs, floating* last, floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
+    const floating* W_skip, floating leak, int skip,
 ) noexcept nogil:
     # work holds TIME_BLOCK + 1 steps of rows: slot 0 carries the step before
     # the block (its cell state), slots 1.. the block's projections. Without
-    # Hs, the states live in ring (two steps) and only each row's last state
-    # is kept, in last.
+    # Hs, the states live in ring (two steps, or skip + 1 with skip
+    # connections) and only each row's last state is kept, in last.
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
     cdef int P = (CACHE_WIDTH if CACHE_WIDTH else 1) * H
     cdef int block = S * P
+    cdef int R = skip + 1 if skip > 1 else 2
     cdef int t, i, n, slot, ending
     cdef floating* a
     cdef floating* h
@@ -125,11 +166,16 @@ cdef void _infer_chunk(
                      min(TIME_BLOCK, Tc - t) * S, P, F, GH)
         a = work + slot * block
         n = n_active(lengths, S, t)
-        h = Hs + t * S * H if Hs != NULL else ring + (t % 2) * S * H
+        h = Hs + t * S * H if Hs != NULL else ring + (t % R) * S * H
         if t > 0:
             _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+        if skip > 0 and t >= skip:
+            _skip(Hs + (t - skip) * S * H if Hs != NULL
+                  else ring + ((t - skip) % R) * S * H, W_skip, a, n, P, H, GH)
         _forward_step(a, a - block if t > 0 else NULL, gh, b_hh, h_prev, h, n,
                       H, kind)
+        if leak < 1:
+            _leak(h, h_prev, NULL, n * H, leak)
         if Hs != NULL:
             for i in range(n * H, S * H):
                 h[i] = 0
@@ -150,7 +196,11 @@ cdef void _backward_chunk(
     floating* dc, floating* dX, floating* dW_ih, floating* dW_hh,
     floating* db_ih, floating* db_hh, floating* sq_norms, int T, int S, int F,
     int H, int kind, int bptt_steps, bint need_dX,
+    const floating* W_skip, const floating* cell_out, floating* dW_skip,
+    floating* total, floating leak, int skip,
 ) noexcept nogil:
+    # With leaky units, total holds dL/dh_t of the step (S H values): the cell
+    # sees leak times it, the previous state gets (1 - leak) times it.
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
     cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
@@ -158,8 +208,10 @@ cdef void _backward_chunk(
     cdef const floating* pre = cache if CACHE_WIDTH else Hs
     cdef floating* dA_hh = dA + (GH if SEPARATE_HIDDEN else 0)
     cdef int t, i, j, n
+    cdef floating d, sq
     cdef const floating* a
     cdef const floating* h
+    cdef const floating* g
     cdef floating* da
     cdef floating* dah
     memset(dh, 0, S * H * sizeof(floating))
@@ -170,10 +222,30 @@ cdef void _backward_chunk(
         n = n_active(lengths, S, t)
         a = pre + t * S * P
         h = Hs + t * S * H
-        # dh (and dc) hold the gradients reaching step t from step t + 1.
-        sq_norms[t] = _backward_step(
-            a, a - S * P if t > 0 else NULL, h, h - S * H if t > 0 else zeros,
-            dHs + t * S * H, dh, dc, dA + t * S * D, n, H, kind)
+        # dh (and dc) hold the gradients reaching step t from step t + 1;
+        # the skip connection adds step t + k's, unless a truncation window
+        # boundary lies between them.
+        if skip > 0 and t + skip < Tc and (
+                bptt_steps == 0 or (t + skip) // bptt_steps == t // bptt_steps):
+            gemm(False, False, n, H, GH, <floating> 1, dA + (t + skip) * S * D, D,
+                 W_skip, H, <floating> 1, dh, H)
+        g = dHs + t * S * H
+        if leak < 1:
+            sq = 0
+            for i in range(n * H):
+                d = g[i] + dh[i]
+                total[i] = d
+                sq = sq + d * d
+                dh[i] = leak * d
+            _backward_step(
+                a, a - S * P if t > 0 else NULL, cell_out + t * S * H,
+                h - S * H if t > 0 else zeros, zeros, dh, dc, dA + t * S * D, n,
+                H, kind)
+            sq_norms[t] = sq
+        else:
+            sq_norms[t] = _backward_step(
+                a, a - S * P if t > 0 else NULL, h, h - S * H if t > 0 else zeros,
+                g, dh, dc, dA + t * S * D, n, H, kind)
         for i in range((t * S + n) * D, (t + 1) * S * D):
             dA[i] = 0
         if t > 0:
@@ -184,12 +256,21 @@ cdef void _backward_chunk(
             else:
                 gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D, D,
                      W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh, H)
+                if leak < 1:
+                    for i in range(n * H):
+                        dh[i] += (1 - leak) * total[i]
     # Weight gradients of the whole chunk as single GEMMs (h_{-1} = 0, so the
     # recurrent product starts at step 1).
     gemm(True, False, GH, F, Tc * S, <floating> 1, dA, D, X, F, <floating> 0,
          dW_ih, F)
     gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D, Hs, H,
          <floating> 0, dW_hh, H)
+    if skip > 0:
+        if Tc > skip:
+            gemm(True, False, GH, H, (Tc - skip) * S, <floating> 1,
+                 dA + skip * S * D, D, Hs, H, <floating> 0, dW_skip, H)
+        else:
+            memset(dW_skip, 0, GH * H * sizeof(floating))
     for j in range(GH):
         db_ih[j] = 0
         db_hh[j] = 0
@@ -238,6 +319,18 @@ def _check_layer(X, lengths, W_ih, W_hh):
     return C, T, S, F, H
 
 
+def _check_options(leak_rate, skip_steps, W_skip, H):
+    """Check the leaky-unit and skip-connection arguments."""
+    if not 0 < leak_rate <= 1:
+        raise ValueError(f"leak_rate must lie in (0, 1], got {leak_rate!r}.")
+    if skip_steps < 0:
+        raise ValueError(f"skip_steps must be 0 (off) or positive, got {skip_steps}.")
+    if skip_steps > 0:
+        if W_skip is None:
+            raise ValueError("skip_steps > 0 needs W_skip of shape (G * H, H).")
+        _expect("W_skip", W_skip, (N_GATES * H, H))
+
+
 # ------------------------------------------------------------ entry points
 def forward(
     const floating[:, :, :, ::1] X,
@@ -250,6 +343,10 @@ def forward(
     floating[:, :, :, ::1] cache,
     int activation,
     int n_threads,
+    double leak_rate=1.0,
+    int skip_steps=0,
+    W_skip=None,
+    cell_out=None,
 ):
     """Run one layer over a chunked batch, keeping what :func:`backward` needs.
 
@@ -277,6 +374,18 @@ def forward(
         cells, whose gate functions are fixed.
     n_threads : int
         OpenMP threads over chunks.
+    leak_rate : float in (0, 1], default=1.0
+        Leaky units: ``h_t = (1 - leak_rate) h_{t-1} + leak_rate cell_t``,
+        where ``cell_t`` is the cell's output from ``x_t`` and ``h_{t-1}``;
+        1 is the plain cell.
+    skip_steps : int, default=0
+        Skip connection through time: ``W_skip h_{t-k}`` is added to the
+        input-side pre-activations at steps ``t >= k``; 0 means none.
+    W_skip : ndarray of shape (G * H, H), default=None
+        The skip connection's weights; needed when ``skip_steps > 0``.
+    cell_out : ndarray of shape (n_chunks, T, S, H), default=None
+        Output, needed when ``leak_rate < 1``: the cell's outputs
+        ``cell_t`` (zero at padded steps), which :func:`backward` reads.
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -284,10 +393,21 @@ def forward(
     _expect("b_hh", b_hh, (N_GATES * H,))
     _expect("Hs", Hs, (C, T, S, H))
     _expect("cache", cache, (C, T, S, CACHE_WIDTH * H))
+    _check_options(leak_rate, skip_steps, W_skip, H)
+    cdef bint leaky = leak_rate < 1
+    if leaky:
+        if cell_out is None:
+            raise ValueError("leak_rate < 1 needs cell_out of shape (C, T, S, H).")
+        _expect("cell_out", cell_out, (C, T, S, H))
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
     dtype = np.float32 if floating is float else np.float64
+    cdef floating leak = leak_rate
+    cdef int skip = skip_steps
+    cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
+    cdef floating[:, :, :, ::1] out = (
+        cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
     _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
@@ -298,7 +418,8 @@ def forward(
             _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
                            &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
-                           T, S, F, H, activation)
+                           T, S, F, H, activation, &Ws[0, 0],
+                           &out[c, 0, 0, 0] if leaky else NULL, leak, skip)
 
 
 def infer(
@@ -312,6 +433,9 @@ def infer(
     floating[:, :, ::1] last,
     int activation,
     int n_threads,
+    double leak_rate=1.0,
+    int skip_steps=0,
+    W_skip=None,
 ):
     """Run one layer for prediction only: no cache, states as long as needed.
 
@@ -323,6 +447,8 @@ def infer(
     ----------
     X, lengths, W_ih, W_hh, b_ih, b_hh, activation, n_threads :
         As in :func:`forward`.
+    leak_rate, skip_steps, W_skip :
+        As in :func:`forward` (no ``cell_out``: nothing is kept).
     Hs : ndarray of shape (n_chunks, T, S, H) or (0, 0, 0, 0)
         Output: every hidden state (zero at padded steps); skipped when empty.
     last : ndarray of shape (n_chunks, S, H) or (0, 0, 0)
@@ -339,16 +465,20 @@ def infer(
         _expect("Hs", Hs, (C, T, S, H))
     if want_last:
         _expect("last", last, (C, S, H))
+    _check_options(leak_rate, skip_steps, W_skip, H)
     cdef int c
     if C == 0 or T == 0 or S == 0 or not (want_all or want_last):
         return
     dtype = np.float32 if floating is float else np.float64
+    cdef floating leak = leak_rate
+    cdef int skip = skip_steps
+    cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
     _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
     cdef signed char[::1] failed = np.zeros(C, dtype=np.int8)
     cdef size_t n_work = (TIME_BLOCK + 1) * S * (CACHE_WIDTH if CACHE_WIDTH else 1) * H
-    cdef size_t n_ring = 0 if want_all else 2 * S * H
+    cdef size_t n_ring = 0 if want_all else (skip + 1 if skip > 1 else 2) * S * H
     cdef size_t n_gh = S * N_GATES * H if SEPARATE_HIDDEN else 0
     cdef floating* work
     with nogil, parallel(num_threads=n_threads):
@@ -362,7 +492,7 @@ def infer(
                          &Hs[c, 0, 0, 0] if want_all else NULL,
                          &last[c, 0, 0] if want_last else NULL,
                          work, work + n_work, work + n_work + n_ring,
-                         T, S, F, H, activation)
+                         T, S, F, H, activation, &Ws[0, 0], leak, skip)
         free(work)
     if np.any(failed):
         raise MemoryError("could not allocate the inference workspace")
@@ -386,6 +516,11 @@ def backward(
     int activation,
     int bptt_steps,
     int n_threads,
+    double leak_rate=1.0,
+    int skip_steps=0,
+    W_skip=None,
+    cell_out=None,
+    dW_skip=None,
 ):
     """Backpropagation through time for one layer over a chunked batch.
 
@@ -426,6 +561,13 @@ def backward(
         BPTT.
     n_threads : int
         OpenMP threads over chunks.
+    leak_rate, skip_steps, W_skip : as in :func:`forward`.
+    cell_out : ndarray of shape (n_chunks, T, S, H), default=None
+        :func:`forward`'s output of that name; needed when ``leak_rate < 1``.
+    dW_skip : ndarray of shape (n_chunks, G * H, H), default=None
+        Output, needed when ``skip_steps > 0``: each chunk's gradient of
+        ``W_skip``. Truncated BPTT cuts the skip connection too where a
+        window boundary lies between ``t - k`` and ``t``.
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -442,10 +584,28 @@ def backward(
     _expect("db_hh", db_hh, (C, GH))
     _expect("dA", dA, (C, T, S, DA_WIDTH * H))
     _expect("step_sq_norms", step_sq_norms, (C, T))
+    _check_options(leak_rate, skip_steps, W_skip, H)
+    cdef bint leaky = leak_rate < 1
+    if leaky:
+        if cell_out is None:
+            raise ValueError("leak_rate < 1 needs forward's cell_out.")
+        _expect("cell_out", cell_out, (C, T, S, H))
+    if skip_steps > 0:
+        if dW_skip is None:
+            raise ValueError("skip_steps > 0 needs dW_skip of shape (C, G * H, H).")
+        _expect("dW_skip", dW_skip, (C, GH, H))
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
     dtype = np.float32 if floating is float else np.float64
+    cdef floating leak = leak_rate
+    cdef int skip = skip_steps
+    cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
+    cdef floating[:, :, ::1] dWs = dW_skip if skip > 0 else np.zeros((1, 1, 1), dtype)
+    cdef floating[:, :, :, ::1] out = (
+        cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
+    cdef floating[:, :, ::1] total = np.empty(
+        (C if leaky else 1, S if leaky else 1, H if leaky else 1), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     cdef floating[:, :, ::1] dc = np.empty((C, S, H), dtype=dtype)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
@@ -457,4 +617,7 @@ def backward(
                 &dA[c, 0, 0, 0], &dh[c, 0, 0], &dc[c, 0, 0],
                 &dX[c, 0, 0, 0] if need_dX else NULL, &dW_ih[c, 0, 0],
                 &dW_hh[c, 0, 0], &db_ih[c, 0], &db_hh[c, 0], &step_sq_norms[c, 0],
-                T, S, F, H, activation, bptt_steps, need_dX)
+                T, S, F, H, activation, bptt_steps, need_dX, &Ws[0, 0],
+                &out[c, 0, 0, 0] if leaky else NULL,
+                &dWs[c, 0, 0] if skip > 0 else NULL,
+                &total[c, 0, 0] if leaky else NULL, leak, skip)

@@ -188,3 +188,29 @@ def grud_run(X, times, length, x_mean, weights, reset_after=True):
         hs.append(state[0])
         x_hats.append(x_hat)
     return np.array(hs).reshape(length, H), np.array(x_hats).reshape(length, -1)
+
+
+def run_layer_long(
+    step, init, X, length, weights, leak_rate=1.0, skip_steps=None, W_skip=None, **kw
+):
+    """:func:`run_layer` with leaky units and a skip connection through time.
+
+    Leaky: ``h_t = (1 - a) h_{t-1} + a cell(x_t, h_{t-1})`` (the other state
+    entries, the LSTM's cell state, as the cell leaves them). Skip: the input
+    side of every gate receives ``W_skip h_{t-k}``, written here as a second
+    input, ``[W_ih, W_skip] [x_t; h_{t-k}]`` (``h_{t-k} = 0`` for ``t < k``).
+    """
+    W_ih, W_hh, b_ih, b_hh = weights
+    H = W_hh.shape[1]
+    state = init(H)
+    out = []
+    for t in range(length):
+        x, W_in = X[t], W_ih
+        if skip_steps:
+            h_skip = out[t - skip_steps] if t >= skip_steps else np.zeros(H)
+            x, W_in = np.concatenate([x, h_skip]), np.hstack([W_ih, W_skip])
+        new = step(x, state, W_in, W_hh, b_ih, b_hh, **kw)
+        h = (1 - leak_rate) * state[0] + leak_rate * new[0]
+        state = (h,) + tuple(new[1:])
+        out.append(h)
+    return np.array(out).reshape(length, H)

@@ -13,6 +13,8 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.GRUClassifier(bidirectional=True, pooling="max", dropout=0.2),
     skrnn.LSTMRegressor(bidirectional=True, pooling="mean", dropout=0.2),
     skrnn.RNNClassifier(pooling="mean", dropout=0.1),
+    skrnn.RNNRegressor(leak_rate=0.5, skip_steps=2),
+    skrnn.RNNClassifier(leak_rate=0.5, skip_steps=1, solver="simplex"),
     TimestepTransformer(StandardScaler()),
     SequenceImputer(),
     SequenceImputer(add_indicator=True, add_time_since=True),

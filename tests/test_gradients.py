@@ -173,6 +173,32 @@ def test_pooling_and_bidirectional_gradients_match_finite_differences(
     _check_finite_differences(est, X, lengths, Y, sw)
 
 
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional_leaky_skip_gradients_match_finite_differences(
+    pooling, return_sequences
+):
+    # issue 14's directions with issue 19's leaky units and skip connection:
+    # the reverse direction has its own weight_skip_reverse
+    rng = np.random.default_rng(8)
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 5, max_steps=7, n_features=2)
+    est = _model(
+        "regression",
+        "tanh",
+        (3, 2),
+        return_sequences,
+        X.shape[2],
+        pooling=pooling,
+        bidirectional=True,
+        leak_rate=0.6,
+        skip_steps=2,
+    )
+    assert "weight_skip_reverse" in est.coefs_[1]
+    Y = _targets("regression", est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    _check_finite_differences(est, X, lengths, Y, sw)
+
+
 def _fixed_masks(est, n, rng, p=0.4):
     return [
         (rng.uniform(size=(n, layer["weight_ih"].shape[1])) >= p) / (1 - p)

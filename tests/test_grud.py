@@ -310,3 +310,26 @@ def test_grud_transform_is_what_its_read_out_reads():
         rtol=1e-12,
         atol=1e-12,
     )
+
+
+def test_class_weight_and_per_step_sample_weight():
+    from skrnn import GRUDClassifier, GRUDRegressor
+
+    X, y = _visits(np.random.default_rng(9))
+    a = _fit(GRUDClassifier(4, max_iter=2, random_state=0), X, y)
+    b = _fit(
+        GRUDClassifier(4, max_iter=2, random_state=0, class_weight="balanced"), X, y
+    )
+    assert not np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    target = X[..., 1]
+    ones = np.ones(target.shape)
+    c = _fit(
+        GRUDRegressor(4, max_iter=2, return_sequences=True, random_state=0), X, target
+    )
+    d = GRUDRegressor(4, max_iter=2, return_sequences=True, random_state=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d.fit(X, target, sample_weight=ones)
+    np.testing.assert_allclose(c.predict(X), d.predict(X), rtol=1e-5, equal_nan=True)

@@ -1,0 +1,172 @@
+"""Galvan's long-memory table: the temporal order problem with a plain tanh RNN.
+
+Galvan (2016, "Optimization methods for recurrent neural networks
+training") trains an Elman tanh RNN with 50 hidden units on the temporal
+order problem at T = 10 ... 200 and counts a run a success when under 1 % of
+the test sequences are misclassified; his rates over seeds are 100/100/100/
+66/66/0 % with a spectral radius 1.2 initialisation and 100/100/0/0/0/0 %
+with a plain one. Each method here is one row:
+
+    sr1.2-sgd      spectral radius 1.2, SGD (Nesterov momentum 0.9) + clipping
+    plain-sgd      the estimator's default initialisation (uniform +-1/sqrt(H),
+                   spectral radius about 0.6 at H = 50, where Galvan draws a
+                   Gaussian), SGD + clipping
+    sr1.2-simplex  the simplex direction with conditional switching + clipping
+    sr1.2-adam     Adam + clipping
+    leaky          sr1.2-adam with leaky units (leak_rate, default 0.1)
+    leaky-sgd      sr1.2-sgd with leaky units
+    skip           sr1.2-adam with a skip connection through time
+                   (skip_steps, default 10)
+    lstm, gru      the gated cells (Adam + clipping, default initialisation)
+
+Training: ``--train`` sequences, minibatch ``--batch``, one ``partial_fit``
+epoch at a time; every ``--check`` epochs the test error on ``--test`` fresh
+sequences is measured and the run stops at the first success or after
+``--epochs`` epochs. Learning rates: 0.01 for 'sgd' and 'simplex', 0.001
+for 'adam' (``--learning-rate`` overrides); clipping at global norm 1.
+``--task addition`` runs the addition problem instead
+(success: test MSE < 0.01). One line per run, then the success rate per
+method and length.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_long_memory.py \\
+        --methods sr1.2-sgd plain-sgd --lengths 50 100 200 --seeds 0 1 2
+    python benchmarks/bench_long_memory.py --smoke     # a few seconds (CI)
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from skrnn import (
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
+from skrnn.datasets import make_addition, make_temporal_order
+
+CLIP = 1.0
+# method: (cell, parameters beyond the common ones)
+METHODS = {
+    "sr1.2-sgd": ("rnn", dict(solver="sgd", spectral_radius=1.2)),
+    "plain-sgd": ("rnn", dict(solver="sgd")),
+    "sr1.2-simplex": ("rnn", dict(solver="simplex", spectral_radius=1.2)),
+    "sr1.2-adam": ("rnn", dict(solver="adam", spectral_radius=1.2)),
+    "leaky": ("rnn", dict(solver="adam", spectral_radius=1.2, leak_rate=0.1)),
+    "leaky-sgd": ("rnn", dict(solver="sgd", spectral_radius=1.2, leak_rate=0.1)),
+    "skip": ("rnn", dict(solver="adam", spectral_radius=1.2, skip_steps=10)),
+    "lstm": ("lstm", dict(solver="adam")),
+    "gru": ("gru", dict(solver="adam")),
+}
+ESTIMATORS = {
+    "temporal-order": {
+        "rnn": RNNClassifier,
+        "lstm": LSTMClassifier,
+        "gru": GRUClassifier,
+    },
+    "addition": {"rnn": RNNRegressor, "lstm": LSTMRegressor, "gru": GRURegressor},
+}
+LEARNING_RATES = {"sgd": 0.01, "simplex": 0.01, "adam": 0.001}
+
+
+def make_estimator(task, method, seed, args):
+    cell, params = METHODS[method]
+    params = dict(params)
+    if args.leak_rate is not None and "leak_rate" in params:
+        params["leak_rate"] = args.leak_rate
+    if args.skip_steps is not None and "skip_steps" in params:
+        params["skip_steps"] = args.skip_steps
+    return ESTIMATORS[task][cell](
+        hidden_layer_sizes=(args.hidden,),
+        learning_rate_init=args.learning_rate or LEARNING_RATES[params["solver"]],
+        batch_size=args.batch,
+        clip_norm=CLIP,
+        random_state=seed,
+        **params,
+    )
+
+
+def run(task, method, T, seed, args):
+    """One training run; returns (success, epochs, test error, seconds)."""
+    make = make_temporal_order if task == "temporal-order" else make_addition
+    X, y = make(args.train, T, random_state=1000 + seed)
+    Xt, yt = make(args.test, T, random_state=2000 + seed)
+    est = make_estimator(task, method, seed, args)
+    extra = {"classes": np.unique(y)} if task == "temporal-order" else {}
+    start = time.perf_counter()
+    error = np.inf
+    for epoch in range(1, args.epochs + 1):
+        est.partial_fit(X, y, **extra)
+        if epoch % args.check and epoch != args.epochs:
+            continue
+        if task == "temporal-order":
+            error = float(np.mean(est.predict(Xt) != yt))
+            success = error < 0.01
+        else:
+            error = float(np.mean((est.predict(Xt) - yt) ** 2))
+            success = error < 0.01
+        if success:
+            return True, epoch, error, time.perf_counter() - start
+    return False, args.epochs, error, time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--task", choices=sorted(ESTIMATORS), default="temporal-order")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--lengths", type=int, nargs="+", default=[10, 20, 50, 100, 150, 200]
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--hidden", type=int, default=50)
+    parser.add_argument("--train", type=int, default=1000)
+    parser.add_argument("--test", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--check", type=int, default=5)
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="instead of the solver's"
+    )
+    parser.add_argument("--leak-rate", type=float, default=None)
+    parser.add_argument("--skip-steps", type=int, default=None)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny settings, for the test suite"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.lengths, args.seeds, args.hidden = [10], [0], 8
+        args.train, args.test, args.epochs, args.check = 40, 40, 2, 1
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    results = {}
+    for T in args.lengths:
+        for method in args.methods:
+            for seed in args.seeds:
+                ok, epochs, error, seconds = run(args.task, method, T, seed, args)
+                results.setdefault((method, T), []).append(ok)
+                what = "error" if args.task == "temporal-order" else "MSE"
+                print(
+                    f"{args.task} T={T} {method} seed={seed}: "
+                    f"{'success' if ok else 'failure'} after {epochs} epochs, "
+                    f"test {what} {error:.4f}, {seconds:.0f} s",
+                    flush=True,
+                )
+    print("\nsuccess rate (method: T=rate)")
+    for method in args.methods:
+        cells = [
+            f"T={T}: {100 * np.mean(results[method, T]):.0f} %"
+            for T in args.lengths
+            if (method, T) in results
+        ]
+        print(f"{method}: " + ", ".join(cells))
+    return results
+
+
+if __name__ == "__main__":
+    main()
