@@ -161,3 +161,20 @@ def test_bad_sample_weights_and_class_weights_say_what_is_wrong(data):
     clf = RNNClassifier(4, class_weight={"rare": 2.0}, random_state=0)
     clf.partial_fit(X, y, classes=["common", "rare"])
     assert clf.n_iter_ == 1
+
+
+def test_weighted_fits_are_bit_identical_for_any_n_jobs(data):
+    X, _, Y = data
+    sw = np.linspace(0.0, 2.0, X.shape[0] * X.shape[1]).reshape(X.shape[:2])
+    fits = [
+        GRUClassifier(
+            4,
+            max_iter=3,
+            random_state=0,
+            return_sequences=True,
+            class_weight="balanced",
+            n_jobs=n_jobs,
+        ).fit(X, Y, sample_weight=sw)
+        for n_jobs in (1, 2)
+    ]
+    _same(*fits)
