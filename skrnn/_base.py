@@ -323,7 +323,7 @@ class BaseRecurrent(SequenceModel, BaseEstimator):
             self._solver_state = solver.init_state(self._params())
         elif not incremental and self._solver_state["kind"] != solver.state_kind:
             self._solver_state = solver.init_state(self._params())
-        if not incremental or self._solver_state["learning_rate"] is None:
+        if not incremental or self._solver_state.get("learning_rate") is None:
             # every fit starts its schedule at learning_rate_init and counts
             # stalls afresh; partial_fit goes on where the last call left
             self._solver_state["learning_rate"] = float(self.learning_rate_init)
