@@ -210,7 +210,22 @@ def validate_for_predict(estimator, X, *, dtype_of):
     """
     check_is_fitted(estimator)
     X, lengths = validate_sequences(estimator, X, reset=False)
-    return X.astype(getattr(estimator, dtype_of).dtype, copy=False), lengths
+    return as_model_dtype(X, getattr(estimator, dtype_of).dtype), lengths
+
+
+def as_model_dtype(X, dtype):
+    """``X`` in the fitted model's dtype; raise where a value does not fit it
+    (float64 data beyond float32's range would become inf)."""
+    if X.dtype == dtype:
+        return X
+    cast = X.astype(dtype)
+    if np.isinf(cast).any():
+        raise ValueError(
+            f"X has values beyond the range of {np.dtype(dtype).name} (largest "
+            f"{np.finfo(dtype).max:.3g}), the dtype the model was fitted in; "
+            "scale X, e.g. with TimestepTransformer(StandardScaler())."
+        )
+    return cast
 
 
 def validate_targets(y, lengths, n_steps, *, return_sequences):

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import _grud
-from ._data import check_not_empty, validate_sequences
+from ._data import as_model_dtype, check_not_empty, validate_sequences
 from ._docs import format_docstring
 from ._recurrent import GRU, BaseRecurrentClassifier, BaseRecurrentRegressor
 from ._threads import blas_single_threaded
@@ -239,7 +239,7 @@ class _GRUD:
         check_is_fitted(self)
         X, lengths = validate_sequences(self, X, reset=False, check_nan=False)
         check_not_empty(lengths)
-        return X.astype(self.output_coef_.dtype, copy=False), lengths
+        return as_model_dtype(X, self.output_coef_.dtype), lengths
 
     def _pooled_states(self, X, lengths):
         blocks = []

@@ -329,3 +329,18 @@ def test_the_fit_estimate_is_close_to_the_measured_peak(tmp_path):
     estimate, growth = map(int, out.stdout.split())
     # about 120 MB; measured within 2% on Linux
     assert growth / 2 < estimate < 2 * growth
+
+
+@pytest.mark.parametrize(
+    "cls", [LSTMRegressor, EchoStateRegressor, EMRecurrentRegressor]
+)
+def test_predict_refuses_values_beyond_the_models_dtype(cls):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4, 2)).astype(np.float32)
+    params = {} if cls is EchoStateRegressor else {"max_iter": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = cls(random_state=0, **params).fit(X, X[:, 0, 0])
+    huge = np.full((1, 1, 2), 1e300)
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        model.predict(huge)
