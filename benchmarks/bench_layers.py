@@ -8,7 +8,7 @@ bundle are held out for acceptance.
 Run (one thread: accuracy does not depend on it)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_layers.py --data GunPoint \\
-        --cell GRU --seeds 0 1 2
+        --cell GRU --seeds 0 1 2 --train batch_size=8 max_iter=40
 """
 
 import argparse
@@ -42,18 +42,37 @@ def load(name, split):
     return np.ascontiguousarray(np.transpose(X, (0, 2, 1)), dtype=np.float64), y
 
 
+def _value(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=NAMED, default="GunPoint")
     parser.add_argument("--cell", choices=("GRU", "LSTM"), default="GRU")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS))
+    parser.add_argument(
+        "--train",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="training parameters for every variant, e.g. batch_size=8 "
+        "max_iter=40 (default: the estimator's defaults)",
+    )
     args = parser.parse_args()
+    train = {k: _value(v) for k, v in (item.split("=", 1) for item in args.train)}
     X, y = load(args.data, "train")
     X_test, y_test = load(args.data, "test")
     print(
         f"{args.data}: {X.shape[0]} train / {X_test.shape[0]} test sequences of "
-        f"{X.shape[1]} steps, {args.cell}Classifier, float64"
+        f"{X.shape[1]} steps, {args.cell}Classifier, float64, training "
+        f"{train or 'defaults'}"
     )
     for name in args.variants or VARIANTS:
         scores, times = [], []
@@ -61,7 +80,7 @@ def main():
             model = make_pipeline(
                 TimestepTransformer(StandardScaler()),
                 getattr(skrnn, args.cell + "Classifier")(
-                    random_state=seed, **VARIANTS[name]
+                    random_state=seed, **train, **VARIANTS[name]
                 ),
             )
             start = time.perf_counter()

@@ -113,7 +113,8 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         ``dropout`` and scales the others by ``1 / (1 - dropout)``. Masks come
         from ``random_state`` (results stay identical for any ``n_jobs``);
         ``predict`` and ``transform`` use no dropout. The read-out's input is
-        not dropped.
+        not dropped. With dropout, a sequence of weight 2 is not the same as
+        the sequence twice (one mask against two).
     n_jobs : int or None, default=None
         OpenMP threads for the kernels; None means all cores as scikit-learn
         counts them (respecting ``OMP_NUM_THREADS``, which dask and Ray

@@ -32,8 +32,21 @@ EXPECTED_FAILURES = {
 }
 
 
+# Dropout draws one mask per sequence: a sequence repeated twice draws two,
+# the same sequence with weight 2 one, so the two fits differ by design.
+DROPOUT_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "dropout draws a mask per sequence, so a repeated sequence and a "
+        "weighted one see different masks"
+    ),
+}
+
+
 def _expected_failures(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+    failures = dict(EXPECTED_FAILURES.get(type(estimator).__name__, {}))
+    if getattr(estimator, "dropout", 0) > 0:
+        failures.update(DROPOUT_FAILURES)
+    return failures
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
