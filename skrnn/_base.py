@@ -633,14 +633,19 @@ class BaseRecurrent(
                 self._no_improvement_count = 0
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
 
+    def _entry_outputs(self, X, lengths, Y, sw):
+        """The read-out's outputs (no dropout), targets and normalised weights
+        of the entries of ``X`` that have a target."""
+        trace = _network.forward(
+            self._network(), X, lengths, effective_n_threads(self.n_jobs)
+        )
+        return _network.targets_at_entries(trace, Y, sw)[:3]
+
     def _validation_score(self, val, task):
         """Score of the held-out sequences by ``scoring``; appends their loss
         (without the L2 term) to ``validation_loss_curve_``."""
         X, lengths, Y, sw = val
-        trace = _network.forward(
-            self._network(), X, lengths, effective_n_threads(self.n_jobs)
-        )
-        Z, Yt, w, _ = _network.targets_at_entries(trace, Y, sw)
+        Z, Yt, w = self._entry_outputs(X, lengths, Y, sw)
         loss, _ = task.loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
         self.validation_loss_curve_.append(loss)
         if self.scoring is None:

@@ -185,6 +185,26 @@ class _GRUD:
         Hs, trace = _grud.forward(self.coefs_[0], *data[:4], lengths, self.x_mean_)
         return Hs, trace
 
+    def _read_entries(self, Hs, lengths, Y, sw):
+        """The entries with a target (a boolean index per step, or None for
+        sequence-to-one), the states the read-out reads there, their targets
+        and weights."""
+        if not self.return_sequences:
+            return None, Hs[:, -1], Y[:, 0, :], sw
+        T = Hs.shape[1]
+        entries = (np.arange(T) < lengths[:, None]) & ~np.isnan(Y[:, :T]).any(axis=-1)
+        if sw.ndim == 2:  # per-step weights
+            w = sw[:, :T][entries]
+        else:
+            w = np.broadcast_to(sw[:, None], entries.shape)[entries]
+        return entries, Hs[entries], Y[:, :T][entries], w
+
+    def _entry_outputs(self, X, lengths, Y, sw):
+        Hs, _ = self._outputs(X, lengths)
+        _, last, Yt, w = self._read_entries(Hs, lengths, Y, sw)
+        Z = last @ self.output_coef_.T + self.output_intercept_
+        return Z, Yt, w / w.sum()
+
     def _loss_grad(
         self,
         X,
@@ -208,19 +228,7 @@ class _GRUD:
         Hs, trace = self._outputs(X, lengths)
         V, c = self.output_coef_, self.output_intercept_
         dHs = np.zeros_like(Hs)
-        if self.return_sequences:
-            entries = (np.arange(Hs.shape[1]) < lengths[:, None]) & ~np.isnan(
-                Y[:, : Hs.shape[1]]
-            ).any(axis=-1)
-            last = Hs[entries]
-            Yt = Y[:, : Hs.shape[1]][entries]
-            if sw.ndim == 2:  # per-step weights
-                w = sw[:, : Hs.shape[1]][entries]
-            else:
-                w = np.broadcast_to(sw[:, None], entries.shape)[entries]
-        else:
-            last = Hs[:, -1]
-            Yt, w = Y[:, 0, :], sw
+        entries, last, Yt, w = self._read_entries(Hs, lengths, Y, sw)
         Z = last @ V.T + c
         value, dZ = loss(Z, Yt.astype(Z.dtype), (w / w.sum()).astype(Z.dtype))
         dZ = dZ.astype(Z.dtype)

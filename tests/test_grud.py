@@ -333,3 +333,22 @@ def test_class_weight_and_per_step_sample_weight():
         warnings.simplefilter("ignore")
         d.fit(X, target, sample_weight=ones)
     np.testing.assert_allclose(c.predict(X), d.predict(X), rtol=1e-5, equal_nan=True)
+
+
+@pytest.mark.parametrize("scoring", [None, "loss"])
+def test_early_stopping_scores_the_held_out_visits(scoring):
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(10), n=80)
+    clf = GRUDClassifier(
+        4,
+        early_stopping=True,
+        scoring=scoring,
+        max_iter=4,
+        time_column=0,
+        random_state=0,
+    )
+    clf = _fit(clf, X, y)
+    assert len(clf.validation_loss_curve_) == clf.n_iter_
+    assert np.isfinite(clf.validation_loss_curve_).all()
+    assert np.isfinite(clf.validation_scores_).all()
