@@ -143,7 +143,7 @@ def test_echo_state_interrupt_restores_the_previous_state(cls, fitted, monkeypat
         est.fit(X, y)
     before = make(cls).fit(X, y) if fitted else make(cls)
     # after the reservoir is drawn: a half-made fit to undo
-    raise_on_call(monkeypatch, BaseEchoState, "_read_out_steps", 1)
+    raise_on_call(monkeypatch, BaseEchoState, "_set_readout", 1)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X[:, :3], y)
     assert_same_state(est, before)
@@ -219,7 +219,8 @@ def test_an_exception_in_fit_leaves_the_previous_state(cls, fitted, monkeypatch)
             est.fit(X, y)
             before.fit(X, y)
     if cls in (EchoStateRegressor, EchoStateClassifier):
-        name, k, target = "_read_out_steps", 1, BaseEchoState
+        # after the reservoir is drawn, on the pooled and per-step paths alike
+        name, k, target = "_set_readout", 1, BaseEchoState
     else:
         name, k, target = per_step(cls), 2, cls
     raise_on_call(monkeypatch, target, name, k, exc=RuntimeError)

@@ -80,7 +80,10 @@ def test_every_solver_is_a_parameter_option_with_a_plain_state(rng):
 def test_a_refit_with_another_kind_of_solver_starts_a_fresh_state(rng):
     X = rng.normal(size=(20, 4, 1))
     y = X[:, -1, 0]
-    est = RNNRegressor(3, solver="sgd", max_iter=2, warm_start=True, random_state=0)
+    # one minibatch per epoch, so that t counts the epochs of the second fit
+    est = RNNRegressor(
+        3, solver="sgd", batch_size=20, max_iter=2, warm_start=True, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
