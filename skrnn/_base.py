@@ -521,6 +521,10 @@ class BaseRecurrent(
             diverged = False
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
+                if not sw[idx].any():
+                    # a minibatch of zero weight has no loss to follow (its
+                    # normalised weights would be 0 / 0)
+                    continue
                 Xb = X[idx, : lengths[idx].max()]
                 step_grads = [] if solver.needs_step_shares else None
                 loss, grads = self._loss_grad(

@@ -178,3 +178,20 @@ def test_weighted_fits_are_bit_identical_for_any_n_jobs(data):
         for n_jobs in (1, 2)
     ]
     _same(*fits)
+
+
+def test_a_minibatch_of_zero_weight_is_skipped():
+    # scikit-learn's one-label check: the other class weighs 0, and small
+    # minibatches can hold only such rows
+    from skrnn import LSTMClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3, 2))
+    y = np.repeat([0, 1], 20)
+    sw = np.where(y == 0, 0.0, 1.0)
+    order = np.argsort(y)
+    clf = LSTMClassifier(4, batch_size=8, max_iter=2, shuffle=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X[order], y[order], sample_weight=sw[order])
+    assert np.isfinite(clf.loss_curve_).all()
