@@ -34,7 +34,8 @@ sequences every epoch (a fixed training set); with ``--fresh`` every epoch
 draws ``--train`` new ones (Hochreiter and Schmidhuber's and Pascanu et
 al.'s protocol, an unbounded training set; the epoch is then just the number
 of sequences between two checks). Learning rates: 0.01 for 'sgd' and
-'simplex', 0.001 for 'adam' (``--learning-rate`` overrides); clipping at
+'simplex', 0.001 for 'adam' (``--learning-rate`` overrides); Nesterov
+momentum 0.9 for 'sgd' and 'simplex' (``--momentum`` overrides); clipping at
 global norm ``--clip`` (default 1).
 ``--task addition`` runs the addition problem instead
 (success: test MSE < 0.01). One line per run, then the success rate per
@@ -95,6 +96,8 @@ def make_estimator(task, method, seed, args):
         params["leak_rate"] = args.leak_rate
     if args.skip_steps is not None and "skip_steps" in params:
         params["skip_steps"] = args.skip_steps
+    if args.momentum is not None and params["solver"] != "adam":
+        params["momentum"] = args.momentum
     return ESTIMATORS[task][cell](
         hidden_layer_sizes=(args.hidden,),
         learning_rate_init=args.learning_rate or LEARNING_RATES[params["solver"]],
@@ -182,6 +185,9 @@ def main(argv=None):
     parser.add_argument("--progress", action="store_true", help="a line at every check")
     parser.add_argument(
         "--learning-rate", type=float, default=None, help="instead of the solver's"
+    )
+    parser.add_argument(
+        "--momentum", type=float, default=None, help="sgd and simplex (default 0.9)"
     )
     parser.add_argument("--leak-rate", type=float, default=None)
     parser.add_argument("--skip-steps", type=int, default=None)
