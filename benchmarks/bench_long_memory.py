@@ -26,6 +26,9 @@ with a plain one. Each method here is one row:
                    estimator first takes one ``partial_fit`` step on one
                    minibatch (to create its weights), then the biases are set.
 
+``--input-scale s`` multiplies the initial input weights by ``s`` (after the
+same one-minibatch step as chrono).
+
 Training: ``--train`` sequences, minibatch ``--batch``, one ``partial_fit``
 epoch at a time; every ``--check`` epochs the test error on ``--test`` fresh
 sequences is measured and the run stops at the first success or after
@@ -135,9 +138,14 @@ def run(task, method, T, seed, args):
     est = make_estimator(task, method, seed, args)
     extra = {"classes": np.unique(y)} if task == "temporal-order" else {}
     start = time.perf_counter()
-    if method in CHRONO:
+    if method in CHRONO or args.input_scale is not None:
+        # one step on one minibatch creates the weights that are then edited
         est.partial_fit(X[: args.batch], y[: args.batch], **extra)
+    if method in CHRONO:
         chrono_initialise(est, METHODS[method][0], T, np.random.RandomState(seed))
+    if args.input_scale is not None:
+        for layer in est.coefs_:
+            layer["weight_ih"] *= args.input_scale
     error = np.inf
     for epoch in range(1, args.epochs + 1):
         if args.fresh and epoch > 1:
@@ -188,6 +196,12 @@ def main(argv=None):
     )
     parser.add_argument(
         "--momentum", type=float, default=None, help="sgd and simplex (default 0.9)"
+    )
+    parser.add_argument(
+        "--input-scale",
+        type=float,
+        default=None,
+        help="multiply the initial input weights (weight_ih) by this",
     )
     parser.add_argument("--leak-rate", type=float, default=None)
     parser.add_argument("--skip-steps", type=int, default=None)

@@ -38,6 +38,8 @@ def test_bench_long_memory_fresh_data_and_chrono_initialisation(capsys):
     results = bench.main(["--smoke", "--fresh", "--methods", *methods])
     assert set(results) == {(method, 10) for method in methods}
     assert "(fresh data)" in capsys.readouterr().out
+    results = bench.main(["--smoke", "--methods", "sr1.2-sgd", "--input-scale", "5"])
+    assert set(results) == {("sr1.2-sgd", 10)}
 
 
 def test_chrono_initialisation_sets_the_gate_biases():
