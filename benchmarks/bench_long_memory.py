@@ -35,8 +35,8 @@ sequences is measured and the run stops at the first success or after
 ``--epochs`` epochs. Two data protocols: by default the same ``--train``
 sequences every epoch (a fixed training set); with ``--fresh`` every epoch
 draws ``--train`` new ones (Hochreiter and Schmidhuber's and Pascanu et
-al.'s protocol, an unbounded training set; the epoch is then just the number
-of sequences between two checks). Learning rates: 0.01 for 'sgd' and
+al.'s protocol, an unbounded training set; an epoch is then one pass over
+``--train`` sequences never seen before). Learning rates: 0.01 for 'sgd' and
 'simplex', 0.001 for 'adam' (``--learning-rate`` overrides); Nesterov
 momentum 0.9 for 'sgd' and 'simplex' (``--momentum`` overrides); clipping at
 global norm ``--clip`` (default 1).
@@ -46,6 +46,8 @@ method and length.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_long_memory.py \\
         --methods sr1.2-sgd plain-sgd --lengths 50 100 200 --seeds 0 1 2
+    OMP_NUM_THREADS=1 python benchmarks/bench_long_memory.py --task addition \\
+        --methods lstm-chrono --lengths 200 --epochs 40 --learning-rate 0.01 --fresh
     python benchmarks/bench_long_memory.py --smoke     # a few seconds (CI)
 """
 
