@@ -18,18 +18,36 @@ with a plain one. Each method here is one row:
     skip           sr1.2-adam with a skip connection through time
                    (skip_steps, default 10)
     lstm, gru      the gated cells (Adam + clipping, default initialisation)
+    lstm-chrono,   the gated cells with Tallec and Ollivier's (2018) chrono
+    gru-chrono     initialisation of the gate biases, drawn here on the
+                   benchmark side: LSTM forget bias log U(1, T - 1) and input
+                   bias its negative; GRU update-gate bias log U(1, T - 1)
+                   (PyTorch's GRU keeps the state where z is 1). The
+                   estimator first takes one ``partial_fit`` step on one
+                   minibatch (to create its weights), then the biases are set.
+
+``--input-scale s`` multiplies the initial input weights by ``s`` (after the
+same one-minibatch step as chrono).
 
 Training: ``--train`` sequences, minibatch ``--batch``, one ``partial_fit``
 epoch at a time; every ``--check`` epochs the test error on ``--test`` fresh
 sequences is measured and the run stops at the first success or after
-``--epochs`` epochs. Learning rates: 0.01 for 'sgd' and 'simplex', 0.001
-for 'adam' (``--learning-rate`` overrides); clipping at global norm 1.
+``--epochs`` epochs. Two data protocols: by default the same ``--train``
+sequences every epoch (a fixed training set); with ``--fresh`` every epoch
+draws ``--train`` new ones (Hochreiter and Schmidhuber's and Pascanu et
+al.'s protocol, an unbounded training set; an epoch is then one pass over
+``--train`` sequences never seen before). Learning rates: 0.01 for 'sgd' and
+'simplex', 0.001 for 'adam' (``--learning-rate`` overrides); Nesterov
+momentum 0.9 for 'sgd' and 'simplex' (``--momentum`` overrides); clipping at
+global norm ``--clip`` (default 1).
 ``--task addition`` runs the addition problem instead
 (success: test MSE < 0.01). One line per run, then the success rate per
 method and length.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_long_memory.py \\
         --methods sr1.2-sgd plain-sgd --lengths 50 100 200 --seeds 0 1 2
+    OMP_NUM_THREADS=1 python benchmarks/bench_long_memory.py --task addition \\
+        --methods lstm-chrono --lengths 200 --epochs 40 --learning-rate 0.01 --fresh
     python benchmarks/bench_long_memory.py --smoke     # a few seconds (CI)
 """
 
@@ -50,7 +68,6 @@ from skrnn import (
 )
 from skrnn.datasets import make_addition, make_temporal_order
 
-CLIP = 1.0
 # method: (cell, parameters beyond the common ones)
 METHODS = {
     "sr1.2-sgd": ("rnn", dict(solver="sgd", spectral_radius=1.2)),
@@ -62,7 +79,10 @@ METHODS = {
     "skip": ("rnn", dict(solver="adam", spectral_radius=1.2, skip_steps=10)),
     "lstm": ("lstm", dict(solver="adam")),
     "gru": ("gru", dict(solver="adam")),
+    "lstm-chrono": ("lstm", dict(solver="adam")),
+    "gru-chrono": ("gru", dict(solver="adam")),
 }
+CHRONO = {"lstm-chrono", "gru-chrono"}
 ESTIMATORS = {
     "temporal-order": {
         "rnn": RNNClassifier,
@@ -81,36 +101,71 @@ def make_estimator(task, method, seed, args):
         params["leak_rate"] = args.leak_rate
     if args.skip_steps is not None and "skip_steps" in params:
         params["skip_steps"] = args.skip_steps
+    if args.momentum is not None and params["solver"] != "adam":
+        params["momentum"] = args.momentum
     return ESTIMATORS[task][cell](
         hidden_layer_sizes=(args.hidden,),
         learning_rate_init=args.learning_rate or LEARNING_RATES[params["solver"]],
         batch_size=args.batch,
-        clip_norm=CLIP,
+        clip_norm=args.clip,
         random_state=seed,
         **params,
     )
 
 
+def chrono_initialise(est, cell, n_steps, rng):
+    """Tallec and Ollivier's chrono initialisation of a fitted gated net's biases.
+
+    LSTM (gates i, f, g, o): forget bias ``log U(1, n_steps - 1)``, input bias
+    its negative. GRU (gates r, z, n; ``h' = (1 - z) n + z h``): update-gate
+    bias ``log U(1, n_steps - 1)``. The whole bias goes into ``bias_ih``; the
+    block of ``bias_hh`` is zeroed (the cell adds the two).
+    """
+    for layer in est.coefs_:
+        H = layer["weight_hh"].shape[1]
+        bias = np.log(rng.uniform(1, n_steps - 1, H))
+        layer["bias_ih"][H : 2 * H] = bias
+        layer["bias_hh"][H : 2 * H] = 0.0
+        if cell == "lstm":
+            layer["bias_ih"][:H] = -bias
+            layer["bias_hh"][:H] = 0.0
+
+
 def run(task, method, T, seed, args):
     """One training run; returns (success, epochs, test error, seconds)."""
     make = make_temporal_order if task == "temporal-order" else make_addition
-    X, y = make(args.train, T, random_state=1000 + seed)
+    data_rng = np.random.RandomState(1000 + seed)
+    X, y = make(args.train, T, random_state=data_rng)
     Xt, yt = make(args.test, T, random_state=2000 + seed)
     est = make_estimator(task, method, seed, args)
     extra = {"classes": np.unique(y)} if task == "temporal-order" else {}
     start = time.perf_counter()
+    if method in CHRONO or args.input_scale is not None:
+        # one step on one minibatch creates the weights that are then edited
+        est.partial_fit(X[: args.batch], y[: args.batch], **extra)
+    if method in CHRONO:
+        chrono_initialise(est, METHODS[method][0], T, np.random.RandomState(seed))
+    if args.input_scale is not None:
+        for layer in est.coefs_:
+            layer["weight_ih"] *= args.input_scale
     error = np.inf
     for epoch in range(1, args.epochs + 1):
+        if args.fresh and epoch > 1:
+            X, y = make(args.train, T, random_state=data_rng)
         est.partial_fit(X, y, **extra)
         if epoch % args.check and epoch != args.epochs:
             continue
         if task == "temporal-order":
             error = float(np.mean(est.predict(Xt) != yt))
-            success = error < 0.01
         else:
             error = float(np.mean((est.predict(Xt) - yt) ** 2))
-            success = error < 0.01
-        if success:
+        if args.progress:
+            print(
+                f"  epoch {epoch}: test {error:.4f}, train loss {est.loss_:.4f}, "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+        if error < 0.01:
             return True, epoch, error, time.perf_counter() - start
     return False, args.epochs, error, time.perf_counter() - start
 
@@ -132,7 +187,23 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--check", type=int, default=5)
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="draw new training sequences every epoch (default: a fixed set)",
+    )
+    parser.add_argument("--clip", type=float, default=1.0, help="clip_norm")
+    parser.add_argument("--progress", action="store_true", help="a line at every check")
+    parser.add_argument(
         "--learning-rate", type=float, default=None, help="instead of the solver's"
+    )
+    parser.add_argument(
+        "--momentum", type=float, default=None, help="sgd and simplex (default 0.9)"
+    )
+    parser.add_argument(
+        "--input-scale",
+        type=float,
+        default=None,
+        help="multiply the initial input weights (weight_ih) by this",
     )
     parser.add_argument("--leak-rate", type=float, default=None)
     parser.add_argument("--skip-steps", type=int, default=None)
@@ -151,8 +222,9 @@ def main(argv=None):
                 ok, epochs, error, seconds = run(args.task, method, T, seed, args)
                 results.setdefault((method, T), []).append(ok)
                 what = "error" if args.task == "temporal-order" else "MSE"
+                data = "fresh" if args.fresh else "fixed"
                 print(
-                    f"{args.task} T={T} {method} seed={seed}: "
+                    f"{args.task} T={T} {method} seed={seed} ({data} data): "
                     f"{'success' if ok else 'failure'} after {epochs} epochs, "
                     f"test {what} {error:.4f}, {seconds:.0f} s",
                     flush=True,
