@@ -193,6 +193,7 @@ def test_auto_pooling_is_the_measured_one_and_pools_nothing_per_step(cell):
     X, _, y = _problem(9, n=20)
     Est = getattr(skrnn, cell + "Regressor")
     assert Est().pooling == "auto"
+    assert AUTO_POOLING == "max"  # as the docstring says
     fits = [
         _fit(Est(4, max_iter=2, random_state=0, pooling=p), X, y)
         for p in ("auto", AUTO_POOLING)
