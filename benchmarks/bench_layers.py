@@ -26,10 +26,10 @@ from skrnn.preprocessing import TimestepTransformer
 NAMED = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf")
 
 VARIANTS = {
-    "last (default)": {},
+    "last": {"pooling": "last"},
     "mean": {"pooling": "mean"},
     "max": {"pooling": "max"},
-    "bidirectional": {"bidirectional": True},
+    "bidirectional": {"bidirectional": True, "pooling": "last"},
     "bidirectional, mean": {"bidirectional": True, "pooling": "mean"},
     "mean, dropout=0.2": {"pooling": "mean", "dropout": 0.2},
 }

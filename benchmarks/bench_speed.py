@@ -66,6 +66,7 @@ def skrnn_estimator(cell, H, batch, threads, epochs=EPOCHS):
         shuffle=False,
         tol=0.0,
         clip_norm=None,  # as the PyTorch side
+        pooling="last",  # the last state, as the PyTorch side reads it
     )
 
 

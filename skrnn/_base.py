@@ -37,6 +37,10 @@ from ._data import validate_for_predict, weight_total
 from ._network import ACTIVATIONS, POOLINGS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
+# pooling='auto' of the RNN / LSTM / GRU sequence-to-one models: chosen on
+# benchmarks/bench_uea.py by the rule stated in benchmarks/RESULTS.md
+AUTO_POOLING = "max"
+
 
 def auto_batch_size(n_sequences):
     """``batch_size='auto'``: about 8 updates per epoch, minibatches of 8 to 200.
@@ -98,7 +102,7 @@ class BaseRecurrent(
         "spectral_radius": [Interval(Real, 0, None, closed="neither"), None],
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "return_sequences": ["boolean"],
-        "pooling": [StrOptions(set(POOLINGS))],
+        "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
@@ -112,7 +116,7 @@ class BaseRecurrent(
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate_init=3e-3,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -134,7 +138,7 @@ class BaseRecurrent(
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
-        pooling="last",
+        pooling="auto",
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
@@ -183,12 +187,22 @@ class BaseRecurrent(
             output_coef=self.output_coef_,
             output_intercept=self.output_intercept_,
             return_sequences=self.return_sequences,
-            pooling=self.pooling,
+            pooling=self._pooling(),
             bidirectional=self.bidirectional,
             # leaky units and skip connections: RNN estimators' parameters
             leak_rate=getattr(self, "leak_rate", 1.0),
             skip_steps=getattr(self, "skip_steps", None),
         )
+
+    # what pooling='auto' is for a sequence-to-one model (benchmarks/RESULTS.md)
+    _auto_pooling = AUTO_POOLING
+
+    def _pooling(self):
+        """The pooling in effect: 'auto' is ``_auto_pooling`` for
+        sequence-to-one models; with ``return_sequences`` nothing is pooled."""
+        if self.pooling != "auto":
+            return self.pooling
+        return "last" if self.return_sequences else self._auto_pooling
 
     def _layer_sizes(self):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
@@ -404,11 +418,11 @@ class BaseRecurrent(
         return not ((self.warm_start or incremental) and hasattr(self, "coefs_"))
 
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
-        if self.return_sequences and self.pooling != "last":
+        if self.return_sequences and self.pooling not in ("auto", "last"):
             raise ValueError(
                 f"pooling={self.pooling!r} pools each sequence into one state for "
                 "sequence-to-one models; with return_sequences=True every step is "
-                "read out. Leave pooling='last' or set return_sequences=False."
+                "read out. Leave pooling='auto' or set return_sequences=False."
             )
         first_call = self._resets(incremental)
         fitted_bidirectional = not first_call and "weight_ih_reverse" in self.coefs_[0]

@@ -35,8 +35,10 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         'adaptive' keeps it while the loss (or validation score) improves and
         divides it by 5 each time ``n_iter_no_change`` epochs in a row fail
         to improve it by ``tol``, stopping only when it would fall below 1e-6.
-    learning_rate_init : float, default=1e-3
-        The (initial) step size.
+    learning_rate_init : float, default=3e-3
+        The (initial) step size. 3e-3, three times MLPRegressor's 1e-3: with
+        Adam and max pooling it learnt better on benchmarks/bench_uea.py
+        than 1e-3 and 1e-2 (benchmarks/RESULTS.md).
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
     max_iter : int, default=200
@@ -95,13 +97,17 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
     return_sequences : bool, default=False
         False: one target per sequence, read from its pooled state (see
         ``pooling``). True: one target per step.
-    pooling : {'last', 'mean', 'max'}, default='last'
+    pooling : {'auto', 'last', 'mean', 'max'}, default='auto'
         Sequence-to-one only: the read-out (and :meth:`transform`) sees the
         last layer's state at each sequence's last real step ('last'), or its
         mean or elementwise maximum over the sequence's real steps (padding
-        never counts). With ``bidirectional=True``, 'last' takes the forward
-        direction's state at the last real step and the backward direction's
-        at the first, each direction's final state (PyTorch's ``h_n``).
+        never counts). 'auto' is 'max' for RNN, LSTM and GRU models, chosen
+        on benchmarks/bench_uea.py, where it learnt better than 'last' and
+        'mean' (benchmarks/RESULTS.md), and 'last' for GRU-D, the only
+        pooling it has; with ``return_sequences=True`` nothing is pooled.
+        With ``bidirectional=True``, 'last' takes the forward direction's
+        state at the last real step and the backward direction's at the
+        first, each direction's final state (PyTorch's ``h_n``).
     bidirectional : bool, default=False
         Every layer also runs over each sequence's real steps in reverse
         (PyTorch's ``bidirectional=True``, with its ``_reverse`` weights); the

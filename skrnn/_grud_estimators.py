@@ -33,6 +33,8 @@ class _GRUD:
 
     _cell = GRU
     _accepts_missing = True
+    # the only pooling GRU-D has
+    _auto_pooling = "last"
 
     # ------------------------------------------------------------- the data
     def _time_index(self):
@@ -100,7 +102,7 @@ class _GRUD:
                 "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
             )
         refused = {
-            "pooling": (self.pooling != "last", "'last'"),
+            "pooling": (self.pooling not in ("auto", "last"), "'auto'"),
             "bidirectional": (self.bidirectional, "False"),
             "dropout": (self.dropout != 0, "0.0"),
         }
@@ -359,7 +361,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate_init=3e-3,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -381,7 +383,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
-        pooling="last",
+        pooling="auto",
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,
@@ -483,7 +485,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate_init=3e-3,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -505,7 +507,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         spectral_radius=None,
         bptt_steps=None,
         return_sequences=False,
-        pooling="last",
+        pooling="auto",
         bidirectional=False,
         dropout=0.0,
         n_jobs=None,

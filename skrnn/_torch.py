@@ -77,7 +77,7 @@ def to_torch(estimator):
     with torch.no_grad():
         readout.weight.copy_(torch.from_numpy(estimator.output_coef_))
         readout.bias.copy_(torch.from_numpy(estimator.output_intercept_))
-    pooling = getattr(estimator, "pooling", "last")
+    pooling = estimator._pooling()
 
     class SkrnnModule(torch.nn.Module):
         def __init__(self):

@@ -58,6 +58,7 @@ def lstm_pipeline(n_seeds=5):
                 hidden_layer_sizes=16,
                 learning_rate_init=3e-3,
                 max_iter=40,
+                pooling="last",
                 random_state=seed,
             ),
         )

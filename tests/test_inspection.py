@@ -21,7 +21,11 @@ def test_norms_vanish_towards_the_first_steps_with_small_weights():
     y = X[:, -1, 0]
     est = _fit(
         RNNRegressor(
-            hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3, random_state=0
+            hidden_layer_sizes=(6, 4),
+            max_iter=1,
+            spectral_radius=0.3,
+            pooling="last",
+            random_state=0,
         ),
         X,
         y,
@@ -39,7 +43,13 @@ def test_norms_respect_truncation_and_padding():
     X[:, 8:] = np.nan  # every sequence has 8 real steps
     y = rng.normal(size=20)
     est = _fit(
-        RNNRegressor(hidden_layer_sizes=5, max_iter=1, bptt_steps=4, random_state=0),
+        RNNRegressor(
+            hidden_layer_sizes=5,
+            max_iter=1,
+            bptt_steps=4,
+            pooling="last",
+            random_state=0,
+        ),
         X,
         y,
     )
@@ -79,7 +89,11 @@ def test_weight_shares_vanish_towards_the_first_steps_too():
     y = X[:, -1, 0]
     est = _fit(
         RNNRegressor(
-            hidden_layer_sizes=(6, 4), max_iter=1, spectral_radius=0.3, random_state=0
+            hidden_layer_sizes=(6, 4),
+            max_iter=1,
+            spectral_radius=0.3,
+            pooling="last",
+            random_state=0,
         ),
         X,
         y,

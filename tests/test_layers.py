@@ -186,6 +186,29 @@ def test_pooling_other_than_last_is_for_sequence_to_one():
     assert not hasattr(est, "coefs_")
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_auto_pooling_is_the_measured_one_and_pools_nothing_per_step(cell):
+    from skrnn._base import AUTO_POOLING
+
+    X, _, y = _problem(9, n=20)
+    Est = getattr(skrnn, cell + "Regressor")
+    assert Est().pooling == "auto"
+    assert AUTO_POOLING == "max"  # as the docstring says
+    fits = [
+        _fit(Est(4, max_iter=2, random_state=0, pooling=p), X, y)
+        for p in ("auto", AUTO_POOLING)
+    ]
+    assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+    assert_array_equal(fits[0].transform(X), fits[1].transform(X))
+    # per-step targets: 'auto' reads out every step, as 'last' does
+    Y = np.nan_to_num(X[:, :, 0])
+    per_step = [
+        _fit(Est(4, max_iter=2, random_state=0, return_sequences=True, pooling=p), X, Y)
+        for p in ("auto", "last")
+    ]
+    assert_array_equal(per_step[0].predict(X), per_step[1].predict(X))
+
+
 @pytest.mark.parametrize(
     "params, match",
     [

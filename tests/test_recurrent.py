@@ -111,7 +111,9 @@ def test_sequence_to_one_reads_the_last_real_step(rng):
     X, lengths, y = _sum_task(rng, n=30)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = RNNRegressor(hidden_layer_sizes=4, max_iter=2, random_state=0).fit(X, y)
+        est = RNNRegressor(
+            hidden_layer_sizes=4, max_iter=2, random_state=0, pooling="last"
+        ).fit(X, y)
         per_step = RNNRegressor(
             hidden_layer_sizes=4, max_iter=2, random_state=0, return_sequences=True
         )

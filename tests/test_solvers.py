@@ -146,6 +146,7 @@ def _stalling_fit(**params):
     schedule."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 5, 1))
+    params = {"learning_rate_init": 1e-3, **params}
     est = RNNRegressor(
         3, tol=1e9, n_iter_no_change=1, max_iter=100, random_state=0, **params
     )
