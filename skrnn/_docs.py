@@ -294,8 +294,9 @@ GRUD_MATH = """For each step, with ``m`` the mask of the features measured at it
     (the GRU of ``torch.nn.GRU``), in one layer. ``X`` may hold NaN inside a
     sequence for "not measured"; trailing all-NaN steps are padding. Per-step
     gradients (``temporal_gradient_norms``, ``solver='simplex'``),
-    ``bptt_steps`` and ``to_torch`` are not available. The forward pass and
-    backpropagation through time run in NumPy (one BLAS thread), step by step."""
+    ``bptt_steps`` and ``to_torch`` are not available. The recurrence and
+    backpropagation through time run in the GRU kernel (its state decay
+    option), the decays in NumPy."""
 
 _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,

@@ -80,18 +80,11 @@ class _GRUD:
             raise ValueError(
                 "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
             )
-        refused = {
-            "pooling": (self.pooling != "last", "'last'"),
-            "bidirectional": (self.bidirectional, "False"),
-            "dropout": (self.dropout != 0, "0.0"),
-        }
-        for name, (set_, default) in refused.items():
-            if set_:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is not available for GRU-D "
-                    f"(its decay runs forward in time over one layer); leave it "
-                    f"{default}."
-                )
+        if self.bidirectional:
+            raise ValueError(
+                "bidirectional=True is not available for GRU-D (its decay runs "
+                "forward in time over one layer); leave it False."
+            )
 
     def _learn_data(self, X, lengths):
         """The training data's means and time scale, set on a fresh fit."""
@@ -191,7 +184,6 @@ class _GRUD:
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
         in the order of :meth:`_params`."""
-        # no dropout (refused by _check_supported): rng and masks go unused
         if step_norms is not None or step_grads is not None:
             raise TypeError(
                 "Per-step gradients (temporal_gradient_norms, the simplex "
@@ -200,7 +192,12 @@ class _GRUD:
         X = X[:, : lengths.max()]
         net = self._network()
         inputs, gamma_h, saved = self._decayed(X)
-        trace = _network.forward(net, inputs, lengths, n_threads, state_decay=gamma_h)
+        if masks is None and rng is not None:
+            # variational dropout of the kernel's inputs [xhat, m]
+            masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
+        trace = _network.forward(
+            net, inputs, lengths, n_threads, masks=masks, state_decay=gamma_h
+        )
         Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
         value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
         if entries is not None:

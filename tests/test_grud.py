@@ -262,9 +262,7 @@ def test_time_column_out_of_range():
         ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
         ({"solver": "simplex"}, "simplex"),
         ({"bptt_steps": 2}, "bptt_steps"),
-        ({"pooling": "mean"}, "pooling='mean' is not available for GRU-D"),
         ({"bidirectional": True}, "bidirectional=True is not available"),
-        ({"dropout": 0.2}, "dropout=0.2 is not available"),
     ],
 )
 def test_what_grud_does_not_have_is_refused(params, match):
@@ -440,9 +438,22 @@ def _reference_loss_grad(est, X, lengths, Y, sw):
         value, dZ = loss_fn(read @ V.T + c, Y[:, :T][entries], w / w.sum())
         dHs[entries] = dZ @ V
     else:
-        read = Hs[:, -1]  # padded steps repeat the last real state
+        real = np.arange(Hs.shape[1])[None, :] < lengths[:, None]
+        if est.pooling == "mean":
+            read = np.where(real[..., None], Hs, 0).sum(axis=1) / lengths[:, None]
+        elif est.pooling == "max":
+            argmax = np.where(real[..., None], Hs, -np.inf).argmax(axis=1)
+            read = np.take_along_axis(Hs, argmax[:, None], axis=1)[:, 0]
+        else:
+            read = Hs[:, -1]  # padded steps repeat the last real state
         value, dZ = loss_fn(read @ V.T + c, Y[:, 0], sw / sw.sum())
-        dHs[:, -1] = dZ @ V
+        dP = dZ @ V
+        if est.pooling == "mean":
+            dHs[:] = np.where(real[..., None], (dP / lengths[:, None])[:, None], 0)
+        elif est.pooling == "max":
+            np.put_along_axis(dHs, argmax[:, None], dP[:, None], axis=1)
+        else:
+            dHs[:, -1] = dP
     g = _grud.backward(p, trace, dHs)
     grads = [g[name] for name in _grud.PARAMETERS] + [dZ.T @ read, dZ.sum(axis=0)]
     n = weight_total(sw, Y)
@@ -455,22 +466,26 @@ def _reference_loss_grad(est, X, lengths, Y, sw):
 
 
 KERNEL_CASES = [
-    ("regression", False),
-    ("regression", True),
-    ("binary", False),
-    ("multiclass", True),
+    ("regression", False, {}),
+    ("regression", True, {}),
+    ("binary", False, {}),
+    ("multiclass", True, {}),
+    ("binary", False, {"pooling": "mean"}),
+    ("regression", False, {"pooling": "max"}),
 ]
 
 
-@pytest.mark.parametrize("task, return_sequences", KERNEL_CASES)
+@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kernel_path_agrees_with_the_numpy_reference(task, return_sequences, dtype):
+def test_kernel_path_agrees_with_the_numpy_reference(
+    task, return_sequences, params, dtype
+):
     """Loss and every gradient of the kernel path against skrnn._grud's
     forward and BPTT: float64 tight, float32 loose; unequal lengths, per-step
-    targets and weights."""
+    targets and weights, pooling."""
     rng = np.random.default_rng(11)
     X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, dtype)
-    est = _kernel_model(X, lengths, task, return_sequences, dtype)
+    est = _kernel_model(X, lengths, task, return_sequences, dtype, **params)
     S = est._training_inputs(X, lengths)
     loss_fn = est._task_spec().loss
     value, grads = est._loss_grad(S, lengths, Y, sw, 2, loss=loss_fn)
@@ -486,14 +501,27 @@ def test_kernel_path_agrees_with_the_numpy_reference(task, return_sequences, dty
             assert np.abs(g - r).max() <= 2e-3 * max(np.abs(r).max(), 1e-3)
 
 
-@pytest.mark.parametrize("task, return_sequences", KERNEL_CASES)
-def test_kernel_path_gradients_match_finite_differences(task, return_sequences):
+@pytest.mark.parametrize(
+    "task, return_sequences, params",
+    KERNEL_CASES + [("regression", True, {"dropout": 0.4})],
+)
+def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
+    """Every parameter's gradient through the kernels (and, with dropout, a
+    fixed mask of the kernel's inputs) against central differences."""
     rng = np.random.default_rng(12)
     X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, n=9)
-    est = _kernel_model(X, lengths, task, return_sequences, np.float64, seed=1)
+    est = _kernel_model(X, lengths, task, return_sequences, np.float64, 1, **params)
     S = est._training_inputs(X, lengths)
-    loss_fn = est._task_spec().loss
-    _, grads = est._loss_grad(S, lengths, Y, sw, 2, loss=loss_fn)
+    masks = est._dropout_masks(X.shape[0], np.dtype(np.float64), rng)
+    if params.get("dropout"):
+        assert (masks[0] == 0).any()
+
+    def loss_grad(n_threads):
+        return est._loss_grad(
+            S, lengths, Y, sw, n_threads, loss=est._task_spec().loss, masks=masks
+        )
+
+    _, grads = loss_grad(2)
     eps = 1e-6
     names = list(_grud.PARAMETERS) + ["output_coef_", "output_intercept_"]
     for name, p, g in zip(names, est._params(), grads, strict=True):
@@ -501,9 +529,9 @@ def test_kernel_path_gradients_match_finite_differences(task, return_sequences):
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + eps
-            up = est._loss_grad(S, lengths, Y, sw, 1, loss=loss_fn)[0]
+            up = loss_grad(1)[0]
             p[idx] = old - eps
-            down = est._loss_grad(S, lengths, Y, sw, 1, loss=loss_fn)[0]
+            down = loss_grad(1)[0]
             p[idx] = old
             num[idx] = (up - down) / (2 * eps)
         err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
@@ -521,6 +549,25 @@ def test_kernel_path_is_identical_for_any_n_threads():
     assert one[0] == two[0]
     for a, b in zip(one[1], two[1], strict=True):
         assert np.array_equal(a, b)
+
+
+def test_dropout_masks_the_kernel_inputs_in_fit_only():
+    """With dropout, fits differ by seed of the masks, and predict (no
+    dropout) is the reference's read-out of the fitted weights."""
+    from skrnn import GRUDRegressor
+
+    X, y = _visits(np.random.default_rng(15))
+    a = _fit(GRUDRegressor(4, max_iter=2, random_state=0), X, y.astype(float))
+    b = _fit(
+        GRUDRegressor(4, max_iter=2, dropout=0.3, random_state=0), X, y.astype(float)
+    )
+    assert not np.allclose(a.predict(X), b.predict(X))
+    from skrnn._data import sequence_lengths
+
+    lengths = sequence_lengths(X)
+    Hs, _ = _grud.forward(b.coefs_[0], *b._observed(X, lengths), lengths, b.x_mean_)
+    expected = Hs[:, -1] @ b.output_coef_[0] + b.output_intercept_[0]
+    assert_allclose(b.predict(X), expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("return_sequences", [False, True])
