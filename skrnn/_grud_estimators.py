@@ -62,7 +62,8 @@ class _GRUD:
 
     def _training_inputs(self, X, lengths):
         """What of ``X`` depends on no parameter (see
-        :func:`skrnn._grud.static_inputs`), once per fit."""
+        :func:`skrnn._grud.static_inputs`): once per fit in training, per
+        block in prediction."""
         data = self._observed(X, lengths)
         return _grud.static_inputs(*data, lengths, self.x_mean_)
 
