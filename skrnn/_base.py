@@ -476,6 +476,12 @@ class BaseRecurrent(
             self._fit_stochastic(X, lengths, Y, sample_weight, rng, incremental, task)
         return self
 
+    def _training_inputs(self, X, lengths):
+        """What the epoch loop cuts into minibatches for :meth:`_loss_grad`:
+        ``X`` itself here; a model may put there, once per fit, what of ``X``
+        depends on no parameter (GRU-D: its mask and times since observed)."""
+        return X
+
     def _fit_stochastic(self, X, lengths, Y, sw, rng, incremental, task):
         n_threads = effective_n_threads(self.n_jobs)
         solver = _solvers.SOLVERS[self.solver]
@@ -527,6 +533,7 @@ class BaseRecurrent(
             "which bptt_steps does not shorten (it truncates only the backward "
             "pass), or use fewer or smaller hidden layers",
         )
+        X = self._training_inputs(X, lengths)
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
         for _ in range(self.max_iter):

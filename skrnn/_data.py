@@ -387,3 +387,72 @@ def weight_total(sample_weight, Y):
     counts = has.sum(axis=1)
     sums = np.where(has, sample_weight, 0).sum(axis=1)
     return (sums[counts > 0] / counts[counts > 0]).sum()
+
+
+def time_column_index(column, n_features, names=None):
+    """The index among ``n_features`` of the feature that ``column`` (an
+    index or, with feature ``names``, a name) designates as each step's time,
+    or None when ``column`` is None."""
+    if column is None:
+        return None
+    if isinstance(column, str):
+        if names is None or column not in names:
+            known = (
+                f"the features are {[str(name) for name in names]}"
+                if names is not None
+                else "X has no feature names (it is not a DataFrame); give the "
+                "column's index instead"
+            )
+            raise ValueError(
+                f"time_column={column!r} names no feature: X has no column of "
+                f"that name; {known}."
+            )
+        return int(np.flatnonzero(np.asarray(names) == column)[0])
+    if not -n_features <= column < n_features:
+        raise ValueError(
+            f"time_column={column} is out of range for {n_features} features."
+        )
+    return int(column) % n_features
+
+
+def step_times(column, real, name, *, gaps=False):
+    """The time of each step ``(n, T)``, zero at padded steps, from a time
+    column, after checking it.
+
+    ``column`` ``(n, T)`` holds the column's values and ``real`` (boolean,
+    same shape) marks the real steps; ``name`` is how the messages call the
+    column. ``gaps``: the column holds the time since the previous step (its
+    value at a sequence's first step is not read) instead of the time.
+    """
+    first = np.arange(column.shape[1])[None, :] == 0
+    needed = real & ~first if gaps else real
+    bad = needed & ~np.isfinite(column)
+    if bad.any():
+        i, t = np.argwhere(bad)[0]
+        raise ValueError(
+            f"The time column {name} is {column[i, t]} in sequence {i} at step "
+            f"{t}; every real step needs a finite time (not NaN or infinite): "
+            "fill it, or drop the visit."
+        )
+    if gaps:
+        steps = np.where(needed, column, 0)
+        negative = steps < 0
+        if negative.any():
+            i, t = np.argwhere(negative)[0]
+            raise ValueError(
+                f"The time column {name} holds gaps (time_kind='gap') and the gap "
+                f"of sequence {i} at step {t} is negative ({steps[i, t]:g}); a "
+                "step cannot come before the previous one: order the steps by "
+                "time."
+            )
+        return np.cumsum(steps, axis=1)
+    times = np.where(real, column, 0)
+    decreasing = (np.diff(times, axis=1) < 0) & real[:, 1:]
+    if decreasing.any():
+        i, t = np.argwhere(decreasing)[0]
+        raise ValueError(
+            f"The time column {name} decreases in sequence {i} from step {t} "
+            f"({times[i, t]:g}) to step {t + 1} ({times[i, t + 1]:g}); order each "
+            "sequence's steps by time (to_sequences does)."
+        )
+    return times

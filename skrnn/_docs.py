@@ -103,8 +103,8 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         mean or elementwise maximum over the sequence's real steps (padding
         never counts). 'auto' is 'max' for RNN, LSTM and GRU models, chosen
         on benchmarks/bench_uea.py, where it learnt better than 'last' and
-        'mean' (benchmarks/RESULTS.md), and 'last' for GRU-D, the only
-        pooling it has; with ``return_sequences=True`` nothing is pooled.
+        'mean' (benchmarks/RESULTS.md), and 'last' for GRU-D, the pooling
+        it was measured with; with ``return_sequences=True`` nothing is pooled.
         With ``bidirectional=True``, 'last' takes the forward direction's
         state at the last real step and the backward direction's at the
         first, each direction's final state (PyTorch's ``h_n``).
@@ -300,8 +300,9 @@ GRUD_MATH = """For each step, with ``m`` the mask of the features measured at it
     (the GRU of ``torch.nn.GRU``), in one layer. ``X`` may hold NaN inside a
     sequence for "not measured"; trailing all-NaN steps are padding. Per-step
     gradients (``temporal_gradient_norms``, ``solver='simplex'``),
-    ``bptt_steps`` and ``to_torch`` are not available. The forward pass and
-    backpropagation through time run in NumPy (one BLAS thread), step by step."""
+    ``bptt_steps`` and ``to_torch`` are not available. The recurrence and
+    backpropagation through time run in the GRU kernel (its state decay
+    option), the decays in NumPy."""
 
 _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,

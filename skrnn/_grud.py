@@ -18,9 +18,16 @@ measurement) and ``x_mean`` its training mean::
 so ``weight_ih`` is ``(3 H, 2 F)`` (values, then the mask) and the other GRU
 arrays are PyTorch's. A padded step (``t >= length``) keeps ``h``.
 
-The input side (decay of the inputs, their projection, the hidden decay
-factors) depends on no state and is computed for all steps at once; only the
-recurrence runs step by step. Arrays are batch-major ``(n, T, ...)``.
+:func:`forward` and :func:`backward` are the NumPy reference: the input side
+(decay of the inputs, their projection, the hidden decay factors) depends on
+no state and is computed for all steps at once; only the recurrence runs step
+by step. Arrays are batch-major ``(n, T, ...)``.
+
+The estimators run on the kernels instead (the GRU's time loop with its
+``state_decay`` option, through :mod:`skrnn._network`): :func:`static_inputs`
+once per fit, then per pass :func:`decayed_inputs` gives the kernel's input
+``u = [xhat, m]`` and ``gamma_h``, and :func:`decay_gradients` chains the
+kernel's dL/du and dL/dgamma_h to the decay parameters.
 """
 
 from dataclasses import dataclass
@@ -162,6 +169,57 @@ def backward(p, trace, dHs):
         "decay_x_weight": (dv * trace.delta).sum(axis=(0, 1)),
         "decay_x_bias": dv.sum(axis=(0, 1)),
         "decay_h_weight": _outer_sum(du, trace.delta),
+        "decay_h_bias": du.sum(axis=(0, 1)),
+    }
+
+
+# ------------------------------------------------------ the kernel path
+def static_inputs(values, mask, delta, last, lengths, x_mean):
+    """What of a batch depends on no parameter, ``(n, T, 4 F)``: the input
+    without decay ``m x + (1 - m) x_mean``, the mask, ``delta`` (0 at padded
+    steps) and the gap ``(1 - m) (x_last - x_mean)`` that ``gamma_x`` scales.
+
+    Arguments as :func:`observed_inputs` returns them, the lengths and the
+    training means.
+    """
+    active = np.arange(values.shape[1]) < lengths[:, None]
+    delta = np.where(active[..., None], delta, 0)
+    last = np.where(np.isnan(last), x_mean, last)
+    base = mask * values + (1 - mask) * x_mean
+    gap = (1 - mask) * (last - x_mean)
+    return np.concatenate([base, mask, delta, gap], axis=2)
+
+
+def _split_static(S):
+    F = S.shape[2] // 4
+    return [S[..., k * F : (k + 1) * F] for k in range(4)]
+
+
+def decayed_inputs(p, S):
+    """The kernel's input ``u = [xhat, m]`` ``(n, T, 2 F)``, the state decay
+    ``gamma_h`` ``(n, T, H)`` and what :func:`decay_gradients` needs, from
+    :func:`static_inputs` ``S``."""
+    base, mask, delta, gap = _split_static(S)
+    pre_gx = p["decay_x_weight"] * delta + p["decay_x_bias"]
+    gamma_x = np.exp(-np.maximum(pre_gx, 0))
+    inputs = np.concatenate([base + gamma_x * gap, mask], axis=2)
+    pre_gh = delta @ p["decay_h_weight"].T + p["decay_h_bias"]
+    gamma_h = np.exp(-np.maximum(pre_gh, 0))
+    return inputs, gamma_h, (gamma_x, pre_gx, gamma_h, pre_gh)
+
+
+def decay_gradients(S, saved, d_inputs, d_gamma_h):
+    """Gradients of the decay parameters (a dict) from dL/du ``(n, T, 2 F)``
+    and dL/dgamma_h ``(n, T, H)`` (both zero at padded steps)."""
+    _, _, delta, gap = _split_static(S)
+    gamma_x, pre_gx, gamma_h, pre_gh = saved
+    F = delta.shape[2]
+    dv = -d_inputs[..., :F] * gap * gamma_x * (pre_gx > 0)
+    du = -d_gamma_h * gamma_h * (pre_gh > 0)
+    return {
+        "decay_x_weight": (dv * delta).sum(axis=(0, 1)),
+        "decay_x_bias": dv.sum(axis=(0, 1)),
+        "decay_h_weight": _outer_sum(du, delta),
         "decay_h_bias": du.sum(axis=(0, 1)),
     }
 

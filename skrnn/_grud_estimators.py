@@ -13,50 +13,42 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import _grud
+from . import _grud, _network
 from ._data import (
     as_model_dtype,
     check_not_empty,
+    step_times,
+    time_column_index,
     validate_sequences,
     weight_total,
 )
 from ._docs import format_docstring
+from ._layout import INFER_CHUNK_SIZE, make_chunking
 from ._recurrent import GRU, BaseRecurrentClassifier, BaseRecurrentRegressor
-from ._threads import blas_single_threaded
+from ._threads import blas_single_threaded, effective_n_threads
 
 PREDICT_BLOCK = 1024
 
 
 class _GRUD:
-    """The GRU-D model behind both tasks: its parameters, loss and outputs,
-    in place of the kernel engine's."""
+    """The GRU-D model behind both tasks: the decay of the inputs and of the
+    state around the GRU kernel (its ``state_decay`` option), the loss and
+    the outputs through the engine."""
 
     _cell = GRU
     _accepts_missing = True
-    # the only pooling GRU-D has
+    # 'auto': the pooling GRU-D was measured with (bench_clinical); 'mean'
+    # and 'max' work but were not measured for it
     _auto_pooling = "last"
 
     # ------------------------------------------------------------- the data
     def _time_index(self):
         """Index of the time column in X's features, or None."""
-        col = self.time_column
-        if col is None:
-            return None
-        if isinstance(col, str):
-            names = getattr(self, "feature_names_in_", None)
-            if names is None or col not in names:
-                raise ValueError(
-                    f"time_column={col!r} names a column, but X has no column of "
-                    "that name (feature names come from a pandas DataFrame); "
-                    "give the column's index instead."
-                )
-            return int(np.flatnonzero(names == col)[0])
-        if not -self.n_features_in_ <= col < self.n_features_in_:
-            raise ValueError(
-                f"time_column={col} is out of range for X with "
-                f"{self.n_features_in_} features."
-            )
-        return col % self.n_features_in_
+        return time_column_index(
+            self.time_column,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
 
     def _observed(self, X, lengths):
         """GRU-D's inputs of a batch: values, mask, scaled time since each
@@ -64,28 +56,19 @@ class _GRUD:
         k = self._time_index()
         times = None
         if k is not None:
-            times = X[:, :, k]
-            X = np.delete(X, k, axis=2)
             real = np.arange(X.shape[1]) < lengths[:, None]
-            bad = real & ~np.isfinite(times)
-            if bad.any():
-                i, t = np.argwhere(bad)[0]
-                raise ValueError(
-                    f"The time column (feature {k}) of sequence {i} is NaN or "
-                    f"infinite at step {t}; every real step needs its time."
-                )
-            gaps = np.diff(times, axis=1)
-            back = real[:, 1:] & (gaps < 0)
-            if back.any():
-                i, t = np.argwhere(back)[0]
-                raise ValueError(
-                    f"The time column (feature {k}) of sequence {i} decreases at "
-                    f"step {t + 1} (a negative gap between steps); sort each "
-                    "sequence's steps by time."
-                )
-            times = np.where(real, times, 0) / self.time_scale_
-        values, mask, delta, last = _grud.observed_inputs(X, times)
-        return values, mask, delta, last
+            names = getattr(self, "feature_names_in_", None)
+            name = f"(feature {k})" if names is None else repr(str(names[k]))
+            times = step_times(X[:, :, k], real, name) / self.time_scale_
+            X = np.delete(X, k, axis=2)
+        return _grud.observed_inputs(X, times)
+
+    def _training_inputs(self, X, lengths):
+        """What of ``X`` depends on no parameter (see
+        :func:`skrnn._grud.static_inputs`): once per fit in training, per
+        block in prediction."""
+        data = self._observed(X, lengths)
+        return _grud.static_inputs(*data, lengths, self.x_mean_)
 
     def _check_supported(self):
         if len(self._layer_sizes()) != 1:
@@ -101,18 +84,11 @@ class _GRUD:
             raise ValueError(
                 "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
             )
-        refused = {
-            "pooling": (self.pooling not in ("auto", "last"), "'auto'"),
-            "bidirectional": (self.bidirectional, "False"),
-            "dropout": (self.dropout != 0, "0.0"),
-        }
-        for name, (set_, default) in refused.items():
-            if set_:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is not available for GRU-D "
-                    f"(its decay runs forward in time over one layer); leave it "
-                    f"{default}."
-                )
+        if self.bidirectional:
+            raise ValueError(
+                "bidirectional=True is not available for GRU-D (its decay runs "
+                "forward in time over one layer); leave it False."
+            )
 
     def _learn_data(self, X, lengths):
         """The training data's means and time scale, set on a fresh fit."""
@@ -182,30 +158,19 @@ class _GRUD:
         ] + [True, False]
 
     # ----------------------------------------------------------------- loss
-    def _outputs(self, X, lengths):
-        data = self._observed(X, lengths)
-        Hs, trace = _grud.forward(self.coefs_[0], *data[:4], lengths, self.x_mean_)
-        return Hs, trace
-
-    def _read_entries(self, Hs, lengths, Y, sw):
-        """The entries with a target (a boolean index per step, or None for
-        sequence-to-one), the states the read-out reads there, their targets
-        and weights."""
-        if not self.return_sequences:
-            return None, Hs[:, -1], Y[:, 0, :], sw
-        T = Hs.shape[1]
-        entries = (np.arange(T) < lengths[:, None]) & ~np.isnan(Y[:, :T]).any(axis=-1)
-        if sw.ndim == 2:  # per-step weights
-            w = sw[:, :T][entries]
-        else:
-            w = np.broadcast_to(sw[:, None], entries.shape)[entries]
-        return entries, Hs[entries], Y[:, :T][entries], w
+    def _decayed(self, S):
+        return _grud.decayed_inputs(self.coefs_[0], S)
 
     def _entry_outputs(self, X, lengths, Y, sw):
-        Hs, _ = self._outputs(X, lengths)
-        _, last, Yt, w = self._read_entries(Hs, lengths, Y, sw)
-        Z = last @ self.output_coef_.T + self.output_intercept_
-        return Z, Yt, w / w.sum()
+        inputs, gamma_h, _ = self._decayed(self._training_inputs(X, lengths))
+        trace = _network.forward(
+            self._network(),
+            inputs,
+            lengths,
+            effective_n_threads(self.n_jobs),
+            state_decay=gamma_h,
+        )
+        return _network.targets_at_entries(trace, Y, sw)[:3]
 
     def _loss_grad(
         self,
@@ -221,28 +186,34 @@ class _GRUD:
         rng=None,
         masks=None,
     ):
-        # no dropout (refused by _check_supported): rng and masks go unused
+        """As the base's, on :meth:`_training_inputs` ``X``; the gradients
+        in the order of :meth:`_params`."""
         if step_norms is not None or step_grads is not None:
             raise TypeError(
                 "Per-step gradients (temporal_gradient_norms, the simplex "
                 "direction) are not available for GRU-D."
             )
-        Hs, trace = self._outputs(X, lengths)
-        V, c = self.output_coef_, self.output_intercept_
-        dHs = np.zeros_like(Hs)
-        entries, last, Yt, w = self._read_entries(Hs, lengths, Y, sw)
-        Z = last @ V.T + c
-        value, dZ = loss(Z, Yt.astype(Z.dtype), (w / w.sum()).astype(Z.dtype))
-        dZ = dZ.astype(Z.dtype)
-        if self.return_sequences:
-            dHs[entries] = dZ @ V
-        else:
-            dHs[:, -1] = dZ @ V
-        grads = _grud.backward(self.coefs_[0], trace, dHs)
-        grads = [grads[name] for name in _grud.PARAMETERS] + [
-            dZ.T @ last,
-            dZ.sum(axis=0),
-        ]
+        X = X[:, : lengths.max()]
+        net = self._network()
+        inputs, gamma_h, saved = self._decayed(X)
+        if masks is None and rng is not None:
+            # variational dropout of the kernel's inputs [xhat, m]
+            masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
+        trace = _network.forward(
+            net, inputs, lengths, n_threads, masks=masks, state_decay=gamma_h
+        )
+        Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
+        value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
+        if entries is not None:
+            full = np.zeros_like(trace.Z)
+            full[entries] = dZ
+            dZ = full
+        chained = {}
+        grads = _network.backward(
+            net, trace, dZ.astype(trace.Z.dtype), n_threads, input_grads=chained
+        )
+        decay = _grud.decay_gradients(X, saved, chained["X"], chained["state_decay"])
+        grads = grads[:4] + [decay[name] for name in _grud.PARAMETERS[4:]] + grads[4:]
         n = weight_total(sw, Y)
         for p, g, is_weight in zip(
             self._params(), grads, self._penalised(), strict=True
@@ -259,34 +230,38 @@ class _GRUD:
         check_not_empty(lengths)
         return as_model_dtype(X, self.output_coef_.dtype), lengths
 
-    def _pooled_states(self, X, lengths):
+    def _blocks(self, X, lengths, *, pooled):
+        """Outputs (or, ``pooled``, the read-out's inputs) by the kernels'
+        inference path, ``PREDICT_BLOCK`` sequences at a time."""
+        net = self._network()
+        n_threads = effective_n_threads(self.n_jobs)
         blocks = []
         with blas_single_threaded():
             for start in range(0, X.shape[0], PREDICT_BLOCK):
                 part = slice(start, start + PREDICT_BLOCK)
                 L = lengths[part]
-                blocks.append(self._outputs(X[part, : L.max()], L)[0][:, -1])
-        return np.concatenate(blocks)
-
-    def _raw_outputs(self, X, lengths):
-        blocks = []
-        with blas_single_threaded():
-            for start in range(0, X.shape[0], PREDICT_BLOCK):
-                part = slice(start, start + PREDICT_BLOCK)
-                L = lengths[part]
-                Hs, _ = self._outputs(X[part, : L.max()], L)
-                if not self.return_sequences:
+                Xb = X[part, : L.max()]
+                inputs, gamma_h, _ = self._decayed(self._training_inputs(Xb, L))
+                if pooled:
+                    ch = make_chunking(L, INFER_CHUNK_SIZE)
                     blocks.append(
-                        Hs[:, -1] @ self.output_coef_.T + self.output_intercept_
+                        _network.infer_states(
+                            net, inputs, ch, n_threads, state_decay=gamma_h
+                        )
                     )
                     continue
-                Z = Hs @ self.output_coef_.T + self.output_intercept_
-                Z[np.arange(Z.shape[1]) >= L[:, None]] = np.nan
-                pad = X.shape[1] - Z.shape[1]
-                blocks.append(
-                    np.pad(Z, ((0, 0), (0, pad), (0, 0)), constant_values=np.nan)
-                )
+                Z = _network.infer(net, inputs, L, n_threads, state_decay=gamma_h)
+                if self.return_sequences:
+                    pad = X.shape[1] - Z.shape[1]
+                    Z = np.pad(Z, ((0, 0), (0, pad), (0, 0)), constant_values=np.nan)
+                blocks.append(Z)
         return np.concatenate(blocks)
+
+    def _pooled_states(self, X, lengths):
+        return self._blocks(X, lengths, pooled=True)
+
+    def _raw_outputs(self, X, lengths):
+        return self._blocks(X, lengths, pooled=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

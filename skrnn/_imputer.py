@@ -11,7 +11,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import check_not_empty, validate_sequences
+from ._data import (
+    check_not_empty,
+    step_times,
+    time_column_index,
+    validate_sequences,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -208,28 +213,11 @@ class SequenceImputer(TransformerMixin, BaseEstimator):
 
     def _time_index(self):
         """The index of the time column among the features, or None."""
-        column = self.time_column
-        if column is None:
-            return None
-        if isinstance(column, str):
-            names = getattr(self, "feature_names_in_", None)
-            if names is None or column not in names:
-                raise ValueError(
-                    f"time_column={column!r} names no feature: "
-                    + (
-                        f"the features are {[str(name) for name in names]}."
-                        if names is not None
-                        else "X has no feature names (it is not a DataFrame); "
-                        "give the column's index instead."
-                    )
-                )
-            return int(np.flatnonzero(names == column)[0])
-        if not -self.n_features_in_ <= column < self.n_features_in_:
-            raise ValueError(
-                f"time_column={column} is out of range for "
-                f"{self.n_features_in_} features."
-            )
-        return int(column) % self.n_features_in_
+        return time_column_index(
+            self.time_column,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
 
     def _other_features(self):
         """Indices of the features that get an indicator and a time."""
@@ -244,41 +232,12 @@ class SequenceImputer(TransformerMixin, BaseEstimator):
         index = self._time_index()
         if index is None:
             return np.where(real, np.arange(T, dtype=np.float64)[None, :], 0.0)
-        column = X[:, :, index].astype(np.float64)
-        name = self._names()[index]
-        first = np.arange(T)[None, :] == 0
-        needed = real & ~first if self.time_kind == "gap" else real
-        bad = needed & ~np.isfinite(column)
-        if bad.any():
-            i, t = np.argwhere(bad)[0]
-            raise ValueError(
-                f"The time column {name!r} is {column[i, t]} in sequence {i} at "
-                f"step {t}; every real step needs a finite time: fill it, or "
-                "drop the visit."
-            )
-        if self.time_kind == "gap":
-            gaps = np.where(needed, column, 0.0)
-            negative = gaps < 0
-            if negative.any():
-                i, t = np.argwhere(negative)[0]
-                raise ValueError(
-                    f"The time column {name!r} holds gaps (time_kind='gap') and "
-                    f"the gap of sequence {i} at step {t} is negative "
-                    f"({gaps[i, t]:g}); a step cannot come before the previous "
-                    "one: order the steps by time."
-                )
-            return np.cumsum(gaps, axis=1)
-        times = np.where(real, column, 0.0)
-        step = np.diff(times, axis=1)
-        decreasing = (step < 0) & real[:, 1:]
-        if decreasing.any():
-            i, t = np.argwhere(decreasing)[0]
-            raise ValueError(
-                f"The time column {name!r} decreases in sequence {i} from step "
-                f"{t} ({times[i, t]:g}) to step {t + 1} ({times[i, t + 1]:g}); "
-                "order each sequence's steps by time (to_sequences does)."
-            )
-        return times
+        return step_times(
+            X[:, :, index].astype(np.float64),
+            real,
+            repr(self._names()[index]),
+            gaps=self.time_kind == "gap",
+        )
 
     def get_feature_names_out(
         self, input_features: ArrayLike | None = None

@@ -129,15 +129,23 @@ class Network:
         """Suffixes of the parameter names of each direction."""
         return ("", "_reverse") if self.bidirectional else ("",)
 
-    def options(self, layer, suffix=""):
-        """The kernels' keyword arguments for leaky units and skip
-        connections, for one direction of a layer."""
+    def options(self, layer, suffix="", state_decay=None):
+        """The kernels' keyword arguments for leaky units, skip connections
+        and (the first layer of GRU-D) the decay of the previous state
+        (chunked, ``(n_chunks, T, S, H)``), for one direction of a layer."""
         kwargs = {}
         if self.leak_rate != 1.0:
             kwargs["leak_rate"] = float(self.leak_rate)
         if self.skip_steps:
             kwargs["skip_steps"] = int(self.skip_steps)
             kwargs["W_skip"] = layer[SKIP_PARAMETER + suffix]
+        if state_decay is not None:
+            if self.bidirectional:
+                raise ValueError(
+                    "state_decay runs forward in time: a bidirectional layer "
+                    "cannot take it."
+                )
+            kwargs["state_decay"] = state_decay
         return kwargs
 
 
@@ -158,6 +166,8 @@ class Trace:
     ``caches`` one array per layer and direction (``k * D + d``) in the time
     order its kernel ran (reversed for the backward direction); ``output`` the
     last layer's states in time order, 2H wide when bidirectional.
+    ``state_decay`` and ``decayed`` (chunked) are the first layer's decay of
+    the previous state and the decayed states its kernel read, or None.
     """
 
     chunking: object
@@ -171,6 +181,8 @@ class Trace:
     pooled: np.ndarray | None = None
     argmax: np.ndarray | None = None
     cell_outputs: list | None = None
+    state_decay: np.ndarray | None = None
+    decayed: np.ndarray | None = None
 
 
 def _chunked_masks(masks, ch):
@@ -223,11 +235,13 @@ def _unpool(net, dP, trace):
     return dH
 
 
-def forward(net, X, lengths, n_threads, *, masks=None):
+def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
     """Run every layer and the read-out on a batch; returns a :class:`Trace`.
 
     ``masks`` (training with dropout): one array ``(B, F_k)`` per layer in
     batch order that multiplies the layer's inputs at every step.
+    ``state_decay`` (GRU-D): ``(B, T, H)`` in batch order, the factor of the
+    first layer's previous state at each step (see ``src/_time_loop.pxi``).
     """
     cell = net.cell
     sizes = [layer["weight_hh"].shape[1] for layer in net.coefs]
@@ -235,6 +249,9 @@ def forward(net, X, lengths, n_threads, *, masks=None):
     dtype = net.output_coef.dtype
     x = to_chunks(X, ch, dtype=dtype)
     chunk_masks = _chunked_masks(masks, ch)
+    decay = decayed = None
+    if state_decay is not None:
+        decay = to_chunks(state_decay, ch, dtype=dtype)
     inputs, states, caches, cell_outputs = [], [], [], []
     for k, layer in enumerate(net.coefs):
         if chunk_masks is not None:
@@ -247,9 +264,11 @@ def forward(net, X, lengths, n_threads, *, masks=None):
             shape = x.shape[:3]
             Hs = np.empty(shape + (H,), dtype=dtype)
             cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
-            options = net.options(layer, suffix)
+            options = net.options(layer, suffix, decay if k == 0 else None)
             if net.leak_rate != 1.0:
                 options["cell_out"] = np.empty(shape + (H,), dtype=dtype)
+            if "state_decay" in options:
+                decayed = options["decayed"] = np.empty(shape + (H,), dtype=dtype)
             cell.kernel.forward(
                 x_dir,
                 ch.lengths,
@@ -266,7 +285,19 @@ def forward(net, X, lengths, n_threads, *, masks=None):
             outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
         x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
     trace = Trace(
-        ch, inputs, states, caches, None, None, x, chunk_masks, None, None, cell_outputs
+        ch,
+        inputs,
+        states,
+        caches,
+        None,
+        None,
+        x,
+        chunk_masks,
+        None,
+        None,
+        cell_outputs,
+        decay,
+        decayed,
     )
     if net.return_sequences:
         trace.Z = x @ net.output_coef.T + net.output_intercept
@@ -278,11 +309,23 @@ def forward(net, X, lengths, n_threads, *, masks=None):
 
 
 def backward(
-    net, trace, dZ, n_threads, *, bptt_steps=None, step_norms=None, step_grads=None
+    net,
+    trace,
+    dZ,
+    n_threads,
+    *,
+    bptt_steps=None,
+    step_norms=None,
+    step_grads=None,
+    input_grads=None,
 ):
     """Gradients of every parameter given dLoss/dZ (same layout as ``Z``).
 
-    Returns the gradients in the order of :func:`parameters`. With a list
+    Returns the gradients in the order of :func:`parameters`. With a dict
+    ``input_grads``, it receives, in batch order ``(B, T, width)`` and zero at
+    padded steps, dLoss/d(the first layer's inputs) as ``"X"`` and, when the
+    forward pass had a ``state_decay``, dLoss/d(state_decay) under that name
+    (GRU-D chains them to its decay parameters). With a list
     ``step_norms``, it receives each layer's (and direction's) norm of
     dLoss/dh_t per step; with a list ``step_grads``, each step's share of the
     recurrent parameters' gradients (see :func:`step_contributions`). The
@@ -302,6 +345,7 @@ def backward(
         dc = dZ.sum(axis=0)
         dHs = _unpool(net, dZ @ net.output_coef, trace)
     C, T = ch.n_chunks, ch.n_steps
+    B = int(np.count_nonzero(ch.order >= 0))
     n_dir = len(net.directions)
     grads = []
     for k in range(len(net.coefs) - 1, -1, -1):
@@ -320,7 +364,8 @@ def backward(
                 x_dir = reverse_steps(x, ch)
                 dH = reverse_steps(dH, ch)
             dH = np.ascontiguousarray(dH)
-            dX = np.empty(x.shape if k > 0 else (0, 0, 0, 0), dtype=dtype)
+            need_dX = k > 0 or input_grads is not None
+            dX = np.empty(x.shape if need_dX else (0, 0, 0, 0), dtype=dtype)
             dW_ih = np.empty((C, GH, F), dtype=dtype)
             dW_hh = np.empty((C, GH, H), dtype=dtype)
             db_ih = np.empty((C, GH), dtype=dtype)
@@ -330,11 +375,14 @@ def backward(
                 x.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
             )
             Hs = trace.states[k * n_dir + d]
-            options = net.options(layer, suffix)
+            options = net.options(layer, suffix, trace.state_decay if k == 0 else None)
             if net.leak_rate != 1.0:
                 options["cell_out"] = trace.cell_outputs[k * n_dir + d]
             if net.skip_steps:
                 options["dW_skip"] = np.empty((C, GH, H), dtype=dtype)
+            if "state_decay" in options:
+                options["decayed"] = trace.decayed
+                options["decay_grad"] = np.empty(x.shape[:3] + (H,), dtype=dtype)
             cell.kernel.backward(
                 x_dir,
                 ch.lengths,
@@ -363,7 +411,11 @@ def backward(
                 shares += step_contributions(
                     x_dir, Hs, dA, GH, skip_steps=net.skip_steps
                 )
-            if k > 0:
+            if "decay_grad" in options and input_grads is not None:
+                input_grads["state_decay"] = from_chunks(
+                    options["decay_grad"], ch, B, fill=0
+                )
+            if need_dX:
                 dX = reverse_steps(dX, ch) if suffix else dX
                 dX_total = dX if dX_total is None else dX_total + dX
         grads = layer_grads + grads
@@ -374,6 +426,8 @@ def backward(
         if dX_total is not None and trace.masks is not None:
             # through the dropout of this layer's inputs
             dX_total = dX_total * trace.masks[k]
+        if k == 0 and input_grads is not None:
+            input_grads["X"] = from_chunks(dX_total, ch, B, fill=0)
         dHs = dX_total
     return grads + [dV, dc]
 
@@ -436,28 +490,30 @@ def chunked_weights(sw, ch):
     return np.broadcast_to(wc.reshape(ch.n_chunks, 1, ch.chunk_size), shape)
 
 
-def infer(net, X, lengths, n_threads):
+def infer(net, X, lengths, n_threads, *, state_decay=None):
     """The read-out of :func:`forward`, by the kernels' inference path.
 
     No cache, and where the read-out needs no more (last-step pooling) only
     each sequence's last state of the last layer. Returns ``(B, n_outputs)``,
     or per step ``(B, T, n_outputs)`` with NaN at padded steps, in batch
-    order.
+    order. ``state_decay`` as in :func:`forward`.
     """
     ch = make_chunking(lengths, INFER_CHUNK_SIZE)
-    states = infer_states(net, X, ch, n_threads)
+    states = infer_states(net, X, ch, n_threads, state_decay=state_decay)
     if net.return_sequences:
         Z = states @ net.output_coef.T + net.output_intercept
         return from_chunks(Z, ch, X.shape[0])
     return states @ net.output_coef.T + net.output_intercept
 
 
-def infer_states(net, X, ch, n_threads):
+def infer_states(net, X, ch, n_threads, *, state_decay=None):
     """The last layer's states by the inference path: per step
     ``(n_chunks, T, S, W)`` with ``return_sequences``, else pooled per
-    sequence ``(B, W)`` in batch order (what the read-out reads)."""
+    sequence ``(B, W)`` in batch order (what the read-out reads).
+    ``state_decay`` as in :func:`forward`."""
     dtype = net.output_coef.dtype
     x = to_chunks(X, ch, dtype=dtype)
+    decay = None if state_decay is None else to_chunks(state_decay, ch, dtype=dtype)
     n_layers = len(net.coefs)
     for k, layer in enumerate(net.coefs):
         H = layer["weight_hh"].shape[1]
@@ -477,7 +533,7 @@ def infer_states(net, X, ch, n_threads):
                 last,
                 net.activation,
                 n_threads,
-                **net.options(layer, suffix),
+                **net.options(layer, suffix, decay if k == 0 else None),
             )
             if every_step:
                 outputs.append(reverse_steps(Hs, ch) if suffix else Hs)

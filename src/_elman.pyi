@@ -26,6 +26,8 @@ def forward(
     skip_steps: int = 0,
     W_skip: Float | None = None,
     cell_out: Float | None = None,
+    state_decay: Float | None = None,
+    decayed: Float | None = None,
 ) -> None: ...
 def infer(
     X: Float,
@@ -41,6 +43,7 @@ def infer(
     leak_rate: float = 1.0,
     skip_steps: int = 0,
     W_skip: Float | None = None,
+    state_decay: Float | None = None,
 ) -> None: ...
 def backward(
     X: Float,
@@ -65,4 +68,7 @@ def backward(
     W_skip: Float | None = None,
     cell_out: Float | None = None,
     dW_skip: Float | None = None,
+    state_decay: Float | None = None,
+    decayed: Float | None = None,
+    decay_grad: Float | None = None,
 ) -> None: ...

@@ -24,6 +24,8 @@ def forward(
     skip_steps: int = 0,
     W_skip: Float | None = None,
     cell_out: Float | None = None,
+    state_decay: Float | None = None,
+    decayed: Float | None = None,
 ) -> None: ...
 def infer(
     X: Float,
@@ -39,6 +41,7 @@ def infer(
     leak_rate: float = 1.0,
     skip_steps: int = 0,
     W_skip: Float | None = None,
+    state_decay: Float | None = None,
 ) -> None: ...
 def backward(
     X: Float,
@@ -63,4 +66,7 @@ def backward(
     W_skip: Float | None = None,
     cell_out: Float | None = None,
     dW_skip: Float | None = None,
+    state_decay: Float | None = None,
+    decayed: Float | None = None,
+    decay_grad: Float | None = None,
 ) -> None: ...

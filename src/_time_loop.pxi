@@ -22,6 +22,11 @@
 #       (G H, H)) is added to the input-side pre-activations at every step
 #       t >= k, like a second input.
 # With a = 1 and k = 0 the code paths are those of the plain cell.
+# A third, for GRU-D: decay of the previous state (`state_decay` given, one
+# factor per row, step and unit): the cell reads hhat_t = gamma_t * h_{t-1} in
+# place of h_{t-1} everywhere (recurrent product, the cell math, the leak),
+# kept in `decayed` for the backward pass, which also returns
+# dL/dgamma_t = h_{t-1} * dL/dhhat_t. Without it, the code paths are today's.
 #
 # Layout: see skrnn._layout and the docstring of _elman.pyx.
 from cython.parallel cimport parallel, prange
@@ -88,12 +93,34 @@ cdef inline void _leak(
         h[i] = keep * h_prev[i] + leak * h[i]
 
 
+cdef inline void _decay(
+    const floating* h_prev, const floating* gamma, floating* out, int m,
+) noexcept nogil:
+    """Decayed previous state: ``out = gamma * h_prev``."""
+    cdef int i
+    for i in range(m):
+        out[i] = gamma[i] * h_prev[i]
+
+
+cdef inline void _decay_backward(
+    const floating* h_prev, const floating* gamma, floating* dh,
+    floating* dgamma, int m,
+) noexcept nogil:
+    """From dh = dL/dhhat: ``dgamma = h_prev * dh``, then ``dh = gamma * dh``
+    (dL/dh_{t-1})."""
+    cdef int i
+    for i in range(m):
+        dgamma[i] = h_prev[i] * dh[i]
+        dh[i] = gamma[i] * dh[i]
+
+
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
     const floating* W_hh, const floating* bias, const floating* b_hh,
     const floating* zeros, floating* Hs, floating* cache, floating* gh,
     int T, int S, int F, int H, int kind,
     const floating* W_skip, floating* cell_out, floating leak, int skip,
+    const floating* decay, floating* decayed,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
@@ -116,6 +143,9 @@ cdef void _forward_chunk(
         h_prev = h - S * H if t > 0 else zeros
         if n > 0:
             if t > 0:
+                if decay != NULL:
+                    _decay(h_prev, decay + t * S * H, decayed + t * S * H, n * H)
+                    h_prev = decayed + t * S * H
                 _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
             if skip > 0 and t >= skip:
                 _skip(h - skip * S * H, W_skip, a, n, P, H, GH)
@@ -128,6 +158,9 @@ cdef void _forward_chunk(
         if leak < 1:
             for i in range(n * H, S * H):
                 cell_out[t * S * H + i] = 0
+        if decay != NULL:
+            for i in range((n if t > 0 else 0) * H, S * H):
+                decayed[t * S * H + i] = 0
         if CACHE_WIDTH:
             for i in range(n * P, S * P):
                 a[i] = 0
@@ -138,7 +171,8 @@ cdef void _infer_chunk(
     const floating* W_hh, const floating* bias, const floating* b_hh,
     const floating* zeros, floating* Hs, floating* last, floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
-    const floating* W_skip, floating leak, int skip,
+    const floating* W_skip, floating leak, int skip, const floating* decay,
+    floating* hhat,
 ) noexcept nogil:
     # work holds TIME_BLOCK + 1 steps of rows: slot 0 carries the step before
     # the block (its cell state), slots 1.. the block's projections. Without
@@ -168,6 +202,9 @@ cdef void _infer_chunk(
         n = n_active(lengths, S, t)
         h = Hs + t * S * H if Hs != NULL else ring + (t % R) * S * H
         if t > 0:
+            if decay != NULL:
+                _decay(h_prev, decay + t * S * H, hhat, n * H)
+                h_prev = hhat
             _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
         if skip > 0 and t >= skip:
             _skip(Hs + (t - skip) * S * H if Hs != NULL
@@ -197,7 +234,8 @@ cdef void _backward_chunk(
     floating* db_ih, floating* db_hh, floating* sq_norms, int T, int S, int F,
     int H, int kind, int bptt_steps, bint need_dX,
     const floating* W_skip, const floating* cell_out, floating* dW_skip,
-    floating* total, floating leak, int skip,
+    floating* total, floating leak, int skip, const floating* decay,
+    const floating* decayed, floating* decay_grad,
 ) noexcept nogil:
     # With leaky units, total holds dL/dh_t of the step (S H values): the cell
     # sees leak times it, the previous state gets (1 - leak) times it.
@@ -208,9 +246,11 @@ cdef void _backward_chunk(
     cdef const floating* pre = cache if CACHE_WIDTH else Hs
     cdef floating* dA_hh = dA + (GH if SEPARATE_HIDDEN else 0)
     cdef int t, i, j, n
+    cdef bint cut
     cdef floating d, sq
     cdef const floating* a
     cdef const floating* h
+    cdef const floating* h_prev
     cdef const floating* g
     cdef floating* da
     cdef floating* dah
@@ -218,10 +258,15 @@ cdef void _backward_chunk(
     memset(dc, 0, S * H * sizeof(floating))
     for t in range(T):
         sq_norms[t] = 0
+    if decay != NULL:
+        memset(decay_grad, 0, T * S * H * sizeof(floating))
     for t in range(Tc - 1, -1, -1):
         n = n_active(lengths, S, t)
         a = pre + t * S * P
         h = Hs + t * S * H
+        # what the cell read as the previous state
+        h_prev = zeros if t == 0 else (
+            decayed + t * S * H if decay != NULL else h - S * H)
         # dh (and dc) hold the gradients reaching step t from step t + 1;
         # the skip connection adds step t + k's, unless a truncation window
         # boundary lies between them.
@@ -238,33 +283,38 @@ cdef void _backward_chunk(
                 sq = sq + d * d
                 dh[i] = leak * d
             _backward_step(
-                a, a - S * P if t > 0 else NULL, cell_out + t * S * H,
-                h - S * H if t > 0 else zeros, zeros, dh, dc, dA + t * S * D, n,
-                H, kind)
+                a, a - S * P if t > 0 else NULL, cell_out + t * S * H, h_prev,
+                zeros, dh, dc, dA + t * S * D, n, H, kind)
             sq_norms[t] = sq
         else:
             sq_norms[t] = _backward_step(
-                a, a - S * P if t > 0 else NULL, h, h - S * H if t > 0 else zeros,
-                g, dh, dc, dA + t * S * D, n, H, kind)
+                a, a - S * P if t > 0 else NULL, h, h_prev, g, dh, dc,
+                dA + t * S * D, n, H, kind)
         for i in range((t * S + n) * D, (t + 1) * S * D):
             dA[i] = 0
         if t > 0:
-            if bptt_steps > 0 and t % bptt_steps == 0:
-                for i in range(n * H):
-                    dh[i] = 0
-                    dc[i] = 0
-            else:
+            cut = bptt_steps > 0 and t % bptt_steps == 0
+            # a decayed state's factor has its gradient even where truncation
+            # cuts the path to h_{t-1}
+            if not cut or decay != NULL:
                 gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D, D,
                      W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh, H)
                 if leak < 1:
                     for i in range(n * H):
                         dh[i] += (1 - leak) * total[i]
+                if decay != NULL:
+                    _decay_backward(h - S * H, decay + t * S * H, dh,
+                                    decay_grad + t * S * H, n * H)
+            if cut:
+                for i in range(n * H):
+                    dh[i] = 0
+                    dc[i] = 0
     # Weight gradients of the whole chunk as single GEMMs (h_{-1} = 0, so the
     # recurrent product starts at step 1).
     gemm(True, False, GH, F, Tc * S, <floating> 1, dA, D, X, F, <floating> 0,
          dW_ih, F)
-    gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D, Hs, H,
-         <floating> 0, dW_hh, H)
+    gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D,
+         decayed + S * H if decay != NULL else Hs, H, <floating> 0, dW_hh, H)
     if skip > 0:
         if Tc > skip:
             gemm(True, False, GH, H, (Tc - skip) * S, <floating> 1,
@@ -331,6 +381,15 @@ def _check_options(leak_rate, skip_steps, W_skip, H):
         _expect("W_skip", W_skip, (N_GATES * H, H))
 
 
+def _check_decay(shape, **arrays):
+    """Check the state decay's arrays (all of shape (C, T, S, H))."""
+    for name, array in arrays.items():
+        if array is None:
+            raise ValueError(
+                f"state_decay needs {name} of shape (C, T, S, H) = {tuple(shape)}.")
+        _expect(name, array, shape)
+
+
 # ------------------------------------------------------------ entry points
 def forward(
     const floating[:, :, :, ::1] X,
@@ -347,6 +406,8 @@ def forward(
     int skip_steps=0,
     W_skip=None,
     cell_out=None,
+    state_decay=None,
+    decayed=None,
 ):
     """Run one layer over a chunked batch, keeping what :func:`backward` needs.
 
@@ -386,6 +447,13 @@ def forward(
     cell_out : ndarray of shape (n_chunks, T, S, H), default=None
         Output, needed when ``leak_rate < 1``: the cell's outputs
         ``cell_t`` (zero at padded steps), which :func:`backward` reads.
+    state_decay : ndarray of shape (n_chunks, T, S, H), default=None
+        Decay of the previous state (GRU-D): at step t the cell reads
+        ``state_decay[t] * h_{t-1}`` in place of ``h_{t-1}``; None: no decay.
+    decayed : ndarray of shape (n_chunks, T, S, H), default=None
+        Output, needed with ``state_decay``: the decayed previous states the
+        cell read (zero at step 0 and at padded steps), which
+        :func:`backward` reads.
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -399,6 +467,9 @@ def forward(
         if cell_out is None:
             raise ValueError("leak_rate < 1 needs cell_out of shape (C, T, S, H).")
         _expect("cell_out", cell_out, (C, T, S, H))
+    cdef bint decaying = state_decay is not None
+    if decaying:
+        _check_decay((C, T, S, H), state_decay=state_decay, decayed=decayed)
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
@@ -408,6 +479,10 @@ def forward(
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
     cdef floating[:, :, :, ::1] out = (
         cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
+    cdef const floating[:, :, :, ::1] sd = (
+        state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
+    cdef floating[:, :, :, ::1] dec = (
+        decayed if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
     _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
@@ -419,7 +494,9 @@ def forward(
                            &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
                            T, S, F, H, activation, &Ws[0, 0],
-                           &out[c, 0, 0, 0] if leaky else NULL, leak, skip)
+                           &out[c, 0, 0, 0] if leaky else NULL, leak, skip,
+                           &sd[c, 0, 0, 0] if decaying else NULL,
+                           &dec[c, 0, 0, 0] if decaying else NULL)
 
 
 def infer(
@@ -436,6 +513,7 @@ def infer(
     double leak_rate=1.0,
     int skip_steps=0,
     W_skip=None,
+    state_decay=None,
 ):
     """Run one layer for prediction only: no cache, states as long as needed.
 
@@ -447,8 +525,9 @@ def infer(
     ----------
     X, lengths, W_ih, W_hh, b_ih, b_hh, activation, n_threads :
         As in :func:`forward`.
-    leak_rate, skip_steps, W_skip :
-        As in :func:`forward` (no ``cell_out``: nothing is kept).
+    leak_rate, skip_steps, W_skip, state_decay :
+        As in :func:`forward` (no ``cell_out`` or ``decayed``: nothing is
+        kept).
     Hs : ndarray of shape (n_chunks, T, S, H) or (0, 0, 0, 0)
         Output: every hidden state (zero at padded steps); skipped when empty.
     last : ndarray of shape (n_chunks, S, H) or (0, 0, 0)
@@ -466,6 +545,9 @@ def infer(
     if want_last:
         _expect("last", last, (C, S, H))
     _check_options(leak_rate, skip_steps, W_skip, H)
+    cdef bint decaying = state_decay is not None
+    if decaying:
+        _check_decay((C, T, S, H), state_decay=state_decay)
     cdef int c
     if C == 0 or T == 0 or S == 0 or not (want_all or want_last):
         return
@@ -473,6 +555,8 @@ def infer(
     cdef floating leak = leak_rate
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
+    cdef const floating[:, :, :, ::1] sd = (
+        state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
     _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
@@ -480,9 +564,11 @@ def infer(
     cdef size_t n_work = (TIME_BLOCK + 1) * S * (CACHE_WIDTH if CACHE_WIDTH else 1) * H
     cdef size_t n_ring = 0 if want_all else (skip + 1 if skip > 1 else 2) * S * H
     cdef size_t n_gh = S * N_GATES * H if SEPARATE_HIDDEN else 0
+    cdef size_t n_hhat = S * H if decaying else 0
     cdef floating* work
     with nogil, parallel(num_threads=n_threads):
-        work = <floating*> malloc((n_work + n_ring + n_gh) * sizeof(floating))
+        work = <floating*> malloc(
+            (n_work + n_ring + n_gh + n_hhat) * sizeof(floating))
         for c in prange(C, schedule='static', chunksize=1):
             if work == NULL:
                 failed[c] = 1
@@ -492,7 +578,9 @@ def infer(
                          &Hs[c, 0, 0, 0] if want_all else NULL,
                          &last[c, 0, 0] if want_last else NULL,
                          work, work + n_work, work + n_work + n_ring,
-                         T, S, F, H, activation, &Ws[0, 0], leak, skip)
+                         T, S, F, H, activation, &Ws[0, 0], leak, skip,
+                         &sd[c, 0, 0, 0] if decaying else NULL,
+                         work + n_work + n_ring + n_gh)
         free(work)
     if np.any(failed):
         raise MemoryError("could not allocate the inference workspace")
@@ -521,6 +609,9 @@ def backward(
     W_skip=None,
     cell_out=None,
     dW_skip=None,
+    state_decay=None,
+    decayed=None,
+    decay_grad=None,
 ):
     """Backpropagation through time for one layer over a chunked batch.
 
@@ -568,6 +659,13 @@ def backward(
         Output, needed when ``skip_steps > 0``: each chunk's gradient of
         ``W_skip``. Truncated BPTT cuts the skip connection too where a
         window boundary lies between ``t - k`` and ``t``.
+    state_decay, decayed : ndarray of shape (n_chunks, T, S, H), default=None
+        :func:`forward`'s input and output of those names; None: no decay.
+    decay_grad : ndarray of shape (n_chunks, T, S, H), default=None
+        Output, needed with ``state_decay``: dL/d(state_decay), that is
+        ``h_{t-1} * dL/dhhat_t`` (zero at step 0 and at padded steps; where
+        truncated BPTT cuts the path to ``h_{t-1}``, the factor keeps its
+        gradient).
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -594,6 +692,10 @@ def backward(
         if dW_skip is None:
             raise ValueError("skip_steps > 0 needs dW_skip of shape (C, G * H, H).")
         _expect("dW_skip", dW_skip, (C, GH, H))
+    cdef bint decaying = state_decay is not None
+    if decaying:
+        _check_decay((C, T, S, H), state_decay=state_decay, decayed=decayed,
+                     decay_grad=decay_grad)
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
@@ -604,6 +706,12 @@ def backward(
     cdef floating[:, :, ::1] dWs = dW_skip if skip > 0 else np.zeros((1, 1, 1), dtype)
     cdef floating[:, :, :, ::1] out = (
         cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
+    cdef const floating[:, :, :, ::1] sd = (
+        state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
+    cdef const floating[:, :, :, ::1] dec = (
+        decayed if decaying else np.zeros((1, 1, 1, 1), dtype))
+    cdef floating[:, :, :, ::1] dsd = (
+        decay_grad if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[:, :, ::1] total = np.empty(
         (C if leaky else 1, S if leaky else 1, H if leaky else 1), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
@@ -620,4 +728,7 @@ def backward(
                 T, S, F, H, activation, bptt_steps, need_dX, &Ws[0, 0],
                 &out[c, 0, 0, 0] if leaky else NULL,
                 &dWs[c, 0, 0] if skip > 0 else NULL,
-                &total[c, 0, 0] if leaky else NULL, leak, skip)
+                &total[c, 0, 0] if leaky else NULL, leak, skip,
+                &sd[c, 0, 0, 0] if decaying else NULL,
+                &dec[c, 0, 0, 0] if decaying else NULL,
+                &dsd[c, 0, 0, 0] if decaying else NULL)

@@ -1,7 +1,9 @@
-"""GRU-D's NumPy forward and BPTT: finite differences and PyTorch autograd."""
+"""GRU-D: the NumPy forward and BPTT (finite differences, PyTorch autograd),
+the kernel path against them (and finite differences), the estimators."""
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from skrnn import _grud
 
@@ -224,7 +226,10 @@ def test_time_column_by_name():
     "change, match",
     [
         (lambda X: X.__setitem__((0, 1, 0), np.nan), "time column .* NaN or infinite"),
-        (lambda X: X.__setitem__((0, 1, 0), -5.0), "decreases at step 1"),
+        (
+            lambda X: X.__setitem__((0, 1, 0), -5.0),
+            "decreases in sequence 0 from step 0",
+        ),
         (
             lambda X: X.__setitem__((slice(None), slice(None), 2), np.nan),
             "Feature 1 .* never observed",
@@ -257,9 +262,7 @@ def test_time_column_out_of_range():
         ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
         ({"solver": "simplex"}, "simplex"),
         ({"bptt_steps": 2}, "bptt_steps"),
-        ({"pooling": "mean"}, "pooling='mean' is not available for GRU-D"),
         ({"bidirectional": True}, "bidirectional=True is not available"),
-        ({"dropout": 0.2}, "dropout=0.2 is not available"),
     ],
 )
 def test_what_grud_does_not_have_is_refused(params, match):
@@ -352,3 +355,245 @@ def test_early_stopping_scores_the_held_out_visits(scoring):
     assert len(clf.validation_loss_curve_) == clf.n_iter_
     assert np.isfinite(clf.validation_loss_curve_).all()
     assert np.isfinite(clf.validation_scores_).all()
+
+
+# ------------------------------------------------------- the kernel path
+def _kernel_model(X, lengths, task, return_sequences, dtype, seed=0, **params):
+    """A GRU-D estimator initialised on X (no training), decays of both signs."""
+    from skrnn import GRUDClassifier, GRUDRegressor
+
+    common = dict(
+        hidden_layer_sizes=4, alpha=0.3, return_sequences=return_sequences, **params
+    )
+    if task == "regression":
+        est = GRUDRegressor(time_column=0, **common)
+        n_outputs = 2
+    else:
+        est = GRUDClassifier(time_column=0, **common)
+        est.classes_ = np.arange(2 if task == "binary" else 3)
+        n_outputs = 1 if task == "binary" else 3
+    est.n_features_in_ = X.shape[2]
+    est._learn_data(X, lengths)
+    est._initialize(
+        X.shape[2],
+        n_outputs,
+        dtype,
+        np.random.RandomState(seed),
+        logistic_output=est._task_spec().logistic_output,
+    )
+    rng = np.random.default_rng(seed)
+    layer = est.coefs_[0]
+    for name in ("decay_x_weight", "decay_x_bias", "decay_h_weight", "decay_h_bias"):
+        layer[name] = rng.normal(scale=0.8, size=layer[name].shape).astype(dtype)
+    return est
+
+
+def _kernel_problem(rng, task, return_sequences, dtype=np.float64, n=23, T=6):
+    from skrnn._data import sequence_lengths
+
+    X, _ = _visits(rng, n=n, T=T, dtype=dtype)
+    lengths = sequence_lengths(X)
+    if return_sequences:
+        Y = rng.normal(size=(n, T, 2))
+        if task != "regression":
+            k = 2 if task == "binary" else 3
+            idx = rng.integers(0, k, size=(n, T))
+            Y = (idx[..., None] == 1) * 1.0 if k == 2 else np.eye(k)[idx]
+        Y[np.arange(T)[None, :] >= lengths[:, None]] = np.nan
+        Y[2, 0] = np.nan  # a real step without a target
+        sw = rng.uniform(0.5, 2.0, size=(n, T))
+    else:
+        Y = rng.normal(size=(n, 1, 2))
+        if task != "regression":
+            k = 2 if task == "binary" else 3
+            idx = rng.integers(0, k, size=(n, 1))
+            Y = (idx[..., None] == 1) * 1.0 if k == 2 else np.eye(k)[idx]
+        sw = rng.uniform(0.5, 2.0, size=n)
+    return X, lengths, Y, sw
+
+
+def _reference_loss_grad(est, X, lengths, Y, sw):
+    """GRU-D's loss and gradients by the NumPy reference (skrnn._grud), in
+    float64, in the order of the estimator's parameters."""
+    from skrnn._data import weight_total
+
+    p = {k: v.astype(np.float64) for k, v in est.coefs_[0].items()}
+    V = est.output_coef_.astype(np.float64)
+    c = est.output_intercept_.astype(np.float64)
+    X = X.astype(np.float64)
+    values, mask, delta, last = est._observed(X, lengths)
+    x_mean = est.x_mean_.astype(np.float64)
+    Hs, trace = _grud.forward(p, values, mask, delta, last, lengths, x_mean)
+    loss_fn = est._task_spec().loss
+    dHs = np.zeros_like(Hs)
+    if est.return_sequences:
+        T = Hs.shape[1]
+        entries = (np.arange(T) < lengths[:, None]) & ~np.isnan(Y[:, :T]).any(-1)
+        w = (
+            sw[:, :T][entries]
+            if sw.ndim == 2
+            else np.broadcast_to(sw[:, None], entries.shape)[entries]
+        )
+        read = Hs[entries]
+        value, dZ = loss_fn(read @ V.T + c, Y[:, :T][entries], w / w.sum())
+        dHs[entries] = dZ @ V
+    else:
+        real = np.arange(Hs.shape[1])[None, :] < lengths[:, None]
+        if est.pooling == "mean":
+            read = np.where(real[..., None], Hs, 0).sum(axis=1) / lengths[:, None]
+        elif est.pooling == "max":
+            argmax = np.where(real[..., None], Hs, -np.inf).argmax(axis=1)
+            read = np.take_along_axis(Hs, argmax[:, None], axis=1)[:, 0]
+        else:
+            read = Hs[:, -1]  # padded steps repeat the last real state
+        value, dZ = loss_fn(read @ V.T + c, Y[:, 0], sw / sw.sum())
+        dP = dZ @ V
+        if est.pooling == "mean":
+            dHs[:] = np.where(real[..., None], (dP / lengths[:, None])[:, None], 0)
+        elif est.pooling == "max":
+            np.put_along_axis(dHs, argmax[:, None], dP[:, None], axis=1)
+        else:
+            dHs[:, -1] = dP
+    g = _grud.backward(p, trace, dHs)
+    grads = [g[name] for name in _grud.PARAMETERS] + [dZ.T @ read, dZ.sum(axis=0)]
+    n = weight_total(sw, Y)
+    params = [p[name] for name in _grud.PARAMETERS] + [V, c]
+    for q, gq, is_weight in zip(params, grads, est._penalised(), strict=True):
+        if is_weight:
+            value += 0.5 * est.alpha * float(np.vdot(q, q)) / n
+            gq += (est.alpha / n) * q
+    return value, grads
+
+
+KERNEL_CASES = [
+    ("regression", False, {}),
+    ("regression", True, {}),
+    ("binary", False, {}),
+    ("multiclass", True, {}),
+    ("binary", False, {"pooling": "mean"}),
+    ("regression", False, {"pooling": "max"}),
+]
+
+
+@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_path_agrees_with_the_numpy_reference(
+    task, return_sequences, params, dtype
+):
+    """Loss and every gradient of the kernel path against skrnn._grud's
+    forward and BPTT: float64 tight, float32 loose; unequal lengths, per-step
+    targets and weights, pooling."""
+    rng = np.random.default_rng(11)
+    X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, dtype)
+    est = _kernel_model(X, lengths, task, return_sequences, dtype, **params)
+    S = est._training_inputs(X, lengths)
+    loss_fn = est._task_spec().loss
+    value, grads = est._loss_grad(S, lengths, Y, sw, 2, loss=loss_fn)
+    ref_value, ref_grads = _reference_loss_grad(est, X, lengths, Y, sw)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-3)
+    assert_allclose(value, ref_value, **tol)
+    assert len(grads) == len(est._params())
+    for g, r, p in zip(grads, ref_grads, est._params(), strict=True):
+        assert g.dtype == dtype and g.shape == p.shape
+        if dtype == np.float64:
+            assert_allclose(g, r, **tol)
+        else:  # relative to the gradient's scale
+            assert np.abs(g - r).max() <= 2e-3 * max(np.abs(r).max(), 1e-3)
+
+
+@pytest.mark.parametrize(
+    "task, return_sequences, params",
+    KERNEL_CASES + [("regression", True, {"dropout": 0.4})],
+)
+def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
+    """Every parameter's gradient through the kernels (and, with dropout, a
+    fixed mask of the kernel's inputs) against central differences."""
+    rng = np.random.default_rng(12)
+    X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, n=9)
+    est = _kernel_model(X, lengths, task, return_sequences, np.float64, 1, **params)
+    S = est._training_inputs(X, lengths)
+    masks = est._dropout_masks(X.shape[0], np.dtype(np.float64), rng)
+    if params.get("dropout"):
+        assert (masks[0] == 0).any()
+
+    def loss_grad(n_threads):
+        return est._loss_grad(
+            S, lengths, Y, sw, n_threads, loss=est._task_spec().loss, masks=masks
+        )
+
+    _, grads = loss_grad(2)
+    eps = 1e-6
+    names = list(_grud.PARAMETERS) + ["output_coef_", "output_intercept_"]
+    for name, p, g in zip(names, est._params(), grads, strict=True):
+        num = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            up = loss_grad(1)[0]
+            p[idx] = old - eps
+            down = loss_grad(1)[0]
+            p[idx] = old
+            num[idx] = (up - down) / (2 * eps)
+        err = np.linalg.norm(num - g) / max(np.linalg.norm(num), 1e-12)
+        assert err < 1e-6, (name, err)
+
+
+def test_kernel_path_is_identical_for_any_n_threads():
+    rng = np.random.default_rng(13)
+    X, lengths, Y, sw = _kernel_problem(rng, "regression", True, n=70, T=9)
+    est = _kernel_model(X, lengths, "regression", True, np.float64)
+    S = est._training_inputs(X, lengths)
+    loss_fn = est._task_spec().loss
+    one = est._loss_grad(S, lengths, Y, sw, 1, loss=loss_fn)
+    two = est._loss_grad(S, lengths, Y, sw, 2, loss=loss_fn)
+    assert one[0] == two[0]
+    for a, b in zip(one[1], two[1], strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_dropout_masks_the_kernel_inputs_in_fit_only():
+    """With dropout, fits differ by seed of the masks, and predict (no
+    dropout) is the reference's read-out of the fitted weights."""
+    from skrnn import GRUDRegressor
+
+    X, y = _visits(np.random.default_rng(15))
+    a = _fit(GRUDRegressor(4, max_iter=2, random_state=0), X, y.astype(float))
+    b = _fit(
+        GRUDRegressor(4, max_iter=2, dropout=0.3, random_state=0), X, y.astype(float)
+    )
+    assert not np.allclose(a.predict(X), b.predict(X))
+    from skrnn._data import sequence_lengths
+
+    lengths = sequence_lengths(X)
+    Hs, _ = _grud.forward(b.coefs_[0], *b._observed(X, lengths), lengths, b.x_mean_)
+    expected = Hs[:, -1] @ b.output_coef_[0] + b.output_intercept_[0]
+    assert_allclose(b.predict(X), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_predict_is_the_reference_s_read_out(return_sequences):
+    """The inference path (the kernels' infer with the state decay) gives the
+    NumPy reference's outputs, over several prediction blocks."""
+    from skrnn import _grud_estimators
+
+    rng = np.random.default_rng(14)
+    X, lengths, _, _ = _kernel_problem(rng, "regression", return_sequences, n=50)
+    est = _kernel_model(X, lengths, "regression", return_sequences, np.float64)
+    p = est.coefs_[0]
+    data = est._observed(X, lengths)
+    Hs, _ = _grud.forward(p, *data, lengths, est.x_mean_)
+    Z = Hs @ est.output_coef_.T + est.output_intercept_
+    block = _grud_estimators.PREDICT_BLOCK
+    try:
+        _grud_estimators.PREDICT_BLOCK = 16
+        got = est._raw_outputs(X, lengths)
+        states = None if return_sequences else est._pooled_states(X, lengths)
+    finally:
+        _grud_estimators.PREDICT_BLOCK = block
+    if return_sequences:
+        real = np.arange(X.shape[1])[None, :] < lengths[:, None]
+        assert_allclose(got[real], Z[real], rtol=1e-10, atol=1e-12)
+        assert np.isnan(got[~real]).all()
+    else:
+        assert_allclose(got, Z[:, -1], rtol=1e-10, atol=1e-12)
+        assert_allclose(states, Hs[:, -1], rtol=1e-10, atol=1e-12)
