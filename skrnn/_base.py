@@ -307,12 +307,7 @@ class BaseRecurrent(
         if masks is None and rng is not None:
             masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
         trace = _network.forward(net, X, lengths, n_threads, masks=masks)
-        Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
-        value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
-        if entries is not None:
-            full = np.zeros_like(trace.Z)
-            full[entries] = dZ
-            dZ = full
+        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         grads = _network.backward(
             net,
             trace,

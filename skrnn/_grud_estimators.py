@@ -202,12 +202,7 @@ class _GRUD:
         trace = _network.forward(
             net, inputs, lengths, n_threads, masks=masks, state_decay=gamma_h
         )
-        Z, Yt, w, entries = _network.targets_at_entries(trace, Y, sw)
-        value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
-        if entries is not None:
-            full = np.zeros_like(trace.Z)
-            full[entries] = dZ
-            dZ = full
+        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         chained = {}
         grads = _network.backward(
             net, trace, dZ.astype(trace.Z.dtype), n_threads, input_grads=chained

@@ -479,6 +479,19 @@ def targets_at_entries(trace, Y, sw):
     return trace.Z[entries], Yc[entries], w / w.sum(), entries
 
 
+def loss_and_output_grad(trace, Y, sw, loss):
+    """The loss of a traced batch and its gradient with respect to the
+    read-out's outputs, in ``trace.Z``'s layout (zero where there is no
+    target)."""
+    Z, Yt, w, entries = targets_at_entries(trace, Y, sw)
+    value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
+    if entries is not None:
+        full = np.zeros_like(trace.Z)
+        full[entries] = dZ
+        dZ = full
+    return value, dZ
+
+
 def chunked_weights(sw, ch):
     """Sample weights, per sequence ``(B,)`` or per step ``(B, T')``, in the
     chunked layout ``(n_chunks, T, chunk_size)`` (0 at filler rows)."""

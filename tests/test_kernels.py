@@ -8,6 +8,7 @@ different lengths all occur.
 import numpy as np
 import pytest
 import reference as ref
+from helpers import assert_weight_gradients, layer_problem
 from numpy.testing import assert_allclose
 
 from skrnn import _elman, _gru, _lstm
@@ -25,19 +26,8 @@ CELLS = {
 
 
 def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64):
-    _, G, _, _, _ = CELLS[cell]
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, T + 1, size=B)
-    lengths[0] = T
-    X = rng.normal(size=(B, T, F))
-    for i, n in enumerate(lengths):
-        X[i, n:] = np.nan
-    weights = [
-        rng.uniform(-0.6, 0.6, size=(G * H, F)),
-        rng.uniform(-0.6, 0.6, size=(G * H, H)),
-        rng.uniform(-0.3, 0.3, size=G * H),
-        rng.uniform(-0.3, 0.3, size=G * H),
-    ]
+    X, lengths, weights = layer_problem(CELLS[cell][1], rng, B, T, F, H)
     return X.astype(dtype), lengths, [w.astype(dtype) for w in weights]
 
 
@@ -141,16 +131,7 @@ def _fd_check(cell, activation, bptt_steps=0):
     def f(ws, X_=X):
         return _kernel_loss_and_grads(cell, X_, lengths, ws, G_out, activation)[0]
 
-    for k, w in enumerate(weights):
-        num = np.zeros_like(w)
-        for idx in np.ndindex(w.shape):
-            wp = [v.copy() for v in weights]
-            wm = [v.copy() for v in weights]
-            wp[k][idx] += eps
-            wm[k][idx] -= eps
-            num[idx] = (f(wp) - f(wm)) / (2 * eps)
-        err = np.linalg.norm(num - grads[k]) / max(np.linalg.norm(num), 1e-12)
-        assert err < 1e-6, (k, err)
+    assert_weight_gradients(f, weights, grads)
     num = np.zeros_like(X)
     for i, n in enumerate(lengths):
         for idx in np.ndindex(n, X.shape[2]):

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import reference as ref
-from helpers import ragged_problem
+from helpers import assert_weight_gradients, layer_problem, ragged_problem
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
@@ -33,20 +33,8 @@ OPTIONS = [(0.3, 0), (1.0, 2), (0.6, 3), (0.8, 6)]
 
 
 def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64):
-    G = CELLS[cell][1]
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, T + 1, size=B)
-    lengths[0] = T
-    X = rng.normal(size=(B, T, F))
-    for i, n in enumerate(lengths):
-        X[i, n:] = np.nan
-    weights = [
-        rng.uniform(-0.6, 0.6, size=(G * H, F)),
-        rng.uniform(-0.6, 0.6, size=(G * H, H)),
-        rng.uniform(-0.3, 0.3, size=G * H),
-        rng.uniform(-0.3, 0.3, size=G * H),
-        rng.uniform(-0.6, 0.6, size=(G * H, H)),  # W_skip
-    ]
+    X, lengths, weights = layer_problem(CELLS[cell][1], rng, B, T, F, H, skip=True)
     return X.astype(dtype), lengths, [w.astype(dtype) for w in weights]
 
 
@@ -145,16 +133,7 @@ def test_backward_matches_finite_differences(cell, leak, skip):
     def f(ws, X_=X):
         return _loss_and_grads(cell, X_, lengths, ws, G_out, leak, skip)[0]
 
-    for k in range(5 if skip else 4):
-        num = np.zeros_like(weights[k])
-        for idx in np.ndindex(weights[k].shape):
-            wp = [v.copy() for v in weights]
-            wm = [v.copy() for v in weights]
-            wp[k][idx] += eps
-            wm[k][idx] -= eps
-            num[idx] = (f(wp) - f(wm)) / (2 * eps)
-        err = np.linalg.norm(num - grads[k]) / max(np.linalg.norm(num), 1e-12)
-        assert err < 1e-6, (k, err)
+    assert_weight_gradients(f, weights, grads, 5 if skip else 4)
     num = np.zeros_like(X)
     for i, n in enumerate(lengths):
         for idx in np.ndindex(n, X.shape[2]):

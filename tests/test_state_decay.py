@@ -7,6 +7,7 @@ truncated BPTT, and the entry points' shape checks."""
 import numpy as np
 import pytest
 import reference as ref
+from helpers import assert_weight_gradients, layer_problem
 from numpy.testing import assert_allclose
 
 from skrnn import _elman, _gru, _lstm
@@ -23,19 +24,8 @@ TANH = ACTIVATIONS["tanh"]
 
 
 def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64):
-    G = CELLS[cell][1]
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, T + 1, size=B)
-    lengths[0] = T
-    X = rng.normal(size=(B, T, F))
-    for i, n in enumerate(lengths):
-        X[i, n:] = np.nan
-    weights = [
-        rng.uniform(-0.6, 0.6, size=(G * H, F)),
-        rng.uniform(-0.6, 0.6, size=(G * H, H)),
-        rng.uniform(-0.3, 0.3, size=G * H),
-        rng.uniform(-0.3, 0.3, size=G * H),
-    ]
+    X, lengths, weights = layer_problem(CELLS[cell][1], rng, B, T, F, H)
     gamma = rng.uniform(0.05, 1.0, size=(B, T, H))
     return (
         X.astype(dtype),
@@ -148,16 +138,7 @@ def test_backward_matches_finite_differences(cell, leak):
     def f(ws, X_=X, g_=gamma):
         return _loss_and_grads(cell, X_, lengths, ws, g_, G_out, **options)[0]
 
-    for k in range(4):
-        num = np.zeros_like(weights[k])
-        for idx in np.ndindex(weights[k].shape):
-            wp = [v.copy() for v in weights]
-            wm = [v.copy() for v in weights]
-            wp[k][idx] += eps
-            wm[k][idx] -= eps
-            num[idx] = (f(wp) - f(wm)) / (2 * eps)
-        err = np.linalg.norm(num - grads[k]) / max(np.linalg.norm(num), 1e-12)
-        assert err < 1e-6, (k, err)
+    assert_weight_gradients(f, weights, grads, 4)
     num_x = np.zeros_like(X)
     num_g = np.zeros_like(gamma)
     for i, n in enumerate(lengths):
