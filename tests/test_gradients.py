@@ -33,6 +33,8 @@ def _model(
     ``activation`` is an Elman activation, or the name of a gated cell;
     ``params`` are further estimator parameters (pooling, bidirectional)."""
     prefix = CELLS[activation][0] if activation in CELLS else "RNN"
+    # the NumPy references read the last step's state
+    params.setdefault("pooling", "last")
     common = dict(
         hidden_layer_sizes=layers,
         alpha=0.3,

@@ -17,7 +17,10 @@ LOSS = _loss.squared_error
 
 def _model(cell, return_sequences):
     est = getattr(skrnn, cell + "Regressor")(
-        hidden_layer_sizes=(3, 2), alpha=0.0, return_sequences=return_sequences
+        hidden_layer_sizes=(3, 2),
+        alpha=0.0,
+        return_sequences=return_sequences,
+        pooling="last",  # the reference loss reads the last step's state
     )
     est._initialize(2, 2, np.float64, np.random.RandomState(0), logistic_output=False)
     return est
@@ -119,6 +122,9 @@ def test_simplex_trains_and_is_deterministic(cell):
         "batch_size": 32,
         "max_iter": 20,
         "random_state": 0,
+        # the setting the threshold below was set with ('max', the default,
+        # reaches R^2 0.886 for the Elman RNN on this running sum)
+        "pooling": "last",
     }
     Est = getattr(skrnn, cell + "Regressor")
     one = Est(n_jobs=1, **params).fit(X, y)
