@@ -47,3 +47,16 @@ def assert_weight_gradients(f, weights, grads, n_weights=None, eps=1e-6):
             num[idx] = (f(wp) - f(wm)) / (2 * eps)
         err = np.linalg.norm(num - grads[k]) / max(np.linalg.norm(num), 1e-12)
         assert err < 1e-6, (k, err)
+
+
+def step_differences(f, A, lengths, eps=1e-6):
+    """Central differences of ``f(A)`` for each value of ``A`` ``(B, T, W)``
+    at the real steps of each sequence (zero at padded steps)."""
+    num = np.zeros_like(A)
+    for i, n in enumerate(lengths):
+        for idx in np.ndindex(n, A.shape[2]):
+            Ap, Am = A.copy(), A.copy()
+            Ap[(i,) + idx] += eps
+            Am[(i,) + idx] -= eps
+            num[(i,) + idx] = (f(Ap) - f(Am)) / (2 * eps)
+    return num

@@ -8,7 +8,7 @@ different lengths all occur.
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_weight_gradients, layer_problem
+from helpers import assert_weight_gradients, layer_problem, step_differences
 from numpy.testing import assert_allclose
 
 from skrnn import _elman, _gru, _lstm
@@ -132,14 +132,7 @@ def _fd_check(cell, activation, bptt_steps=0):
         return _kernel_loss_and_grads(cell, X_, lengths, ws, G_out, activation)[0]
 
     assert_weight_gradients(f, weights, grads)
-    num = np.zeros_like(X)
-    for i, n in enumerate(lengths):
-        for idx in np.ndindex(n, X.shape[2]):
-            Xp = X.copy()
-            Xm = X.copy()
-            Xp[(i,) + idx] += eps
-            Xm[(i,) + idx] -= eps
-            num[(i,) + idx] = (f(weights, Xp) - f(weights, Xm)) / (2 * eps)
+    num = step_differences(lambda X_: f(weights, X_), X, lengths, eps)
     real = ~np.isnan(X)
     assert np.all(np.isnan(dX) == ~real)
     err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])

@@ -12,7 +12,12 @@ import warnings
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_weight_gradients, layer_problem, ragged_problem
+from helpers import (
+    assert_weight_gradients,
+    layer_problem,
+    ragged_problem,
+    step_differences,
+)
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
@@ -134,13 +139,7 @@ def test_backward_matches_finite_differences(cell, leak, skip):
         return _loss_and_grads(cell, X_, lengths, ws, G_out, leak, skip)[0]
 
     assert_weight_gradients(f, weights, grads, 5 if skip else 4)
-    num = np.zeros_like(X)
-    for i, n in enumerate(lengths):
-        for idx in np.ndindex(n, X.shape[2]):
-            Xp, Xm = X.copy(), X.copy()
-            Xp[(i,) + idx] += eps
-            Xm[(i,) + idx] -= eps
-            num[(i,) + idx] = (f(weights, Xp) - f(weights, Xm)) / (2 * eps)
+    num = step_differences(lambda X_: f(weights, X_), X, lengths, eps)
     real = ~np.isnan(X)
     assert np.all(np.isnan(dX) == ~real)
     err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])

@@ -7,7 +7,7 @@ truncated BPTT, and the entry points' shape checks."""
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_weight_gradients, layer_problem
+from helpers import assert_weight_gradients, layer_problem, step_differences
 from numpy.testing import assert_allclose
 
 from skrnn import _elman, _gru, _lstm
@@ -139,19 +139,8 @@ def test_backward_matches_finite_differences(cell, leak):
         return _loss_and_grads(cell, X_, lengths, ws, g_, G_out, **options)[0]
 
     assert_weight_gradients(f, weights, grads, 4)
-    num_x = np.zeros_like(X)
-    num_g = np.zeros_like(gamma)
-    for i, n in enumerate(lengths):
-        for idx in np.ndindex(n, X.shape[2]):
-            Xp, Xm = X.copy(), X.copy()
-            Xp[(i,) + idx] += eps
-            Xm[(i,) + idx] -= eps
-            num_x[(i,) + idx] = (f(weights, Xp) - f(weights, Xm)) / (2 * eps)
-        for idx in np.ndindex(n, gamma.shape[2]):
-            gp, gm = gamma.copy(), gamma.copy()
-            gp[(i,) + idx] += eps
-            gm[(i,) + idx] -= eps
-            num_g[(i,) + idx] = (f(weights, X, gp) - f(weights, X, gm)) / (2 * eps)
+    num_x = step_differences(lambda X_: f(weights, X_), X, lengths, eps)
+    num_g = step_differences(lambda g_: f(weights, X, g_), gamma, lengths, eps)
     real = ~np.isnan(X)
     assert np.all(np.isnan(dX) == ~real)
     err = np.linalg.norm(num_x[real] - dX[real]) / np.linalg.norm(num_x[real])
