@@ -52,19 +52,16 @@ cdef inline void _forward_step(
     activate_array(h, n * H, kind)
 
 
-cdef inline floating _backward_step(
+cdef inline void _backward_step(
     const floating* a, const floating* a_prev, const floating* h,
     const floating* h_prev, const floating* g, floating* dh, floating* dc,
     floating* da, int n, int H, int kind,
 ) noexcept nogil:
     cdef int i
     cdef floating d
-    cdef floating total = 0
     for i in range(n * H):
         d = g[i] + dh[i]
-        total += d * d
         da[i] = d * activation_derivative(h[i], kind)
-    return total
 
 
 include "_time_loop.pxi"

@@ -59,7 +59,7 @@ cdef inline void _forward_step(
             h[i * H + j] = (1 - z) * r[2 * H + j] + z * h_prev[i * H + j]
 
 
-cdef inline floating _backward_step(
+cdef inline void _backward_step(
     const floating* a, const floating* a_prev, const floating* h,
     const floating* h_prev, const floating* g, floating* dh, floating* dc,
     floating* da, int n, int H, int kind,
@@ -72,14 +72,12 @@ cdef inline floating _backward_step(
     cdef floating* ai
     cdef floating* ah
     cdef floating d, r, z, nn, hn, dn, dr, dz
-    cdef floating total = 0
     for i in range(n):
         c = a + i * P
         ai = da + i * D
         ah = ai + G
         for j in range(H):
             d = g[i * H + j] + dh[i * H + j]
-            total += d * d
             r = c[j]
             z = c[H + j]
             nn = c[2 * H + j]
@@ -94,7 +92,6 @@ cdef inline floating _backward_step(
             ah[H + j] = dz
             ah[2 * H + j] = dn * r
             dh[i * H + j] = d * z
-    return total
 
 
 include "_time_loop.pxi"

@@ -59,7 +59,7 @@ cdef inline void _forward_step(
             h[i * H + j] = r[3 * H + j] * r[5 * H + j]
 
 
-cdef inline floating _backward_step(
+cdef inline void _backward_step(
     const floating* a, const floating* a_prev, const floating* h,
     const floating* h_prev, const floating* g, floating* dh, floating* dc,
     floating* da, int n, int H, int kind,
@@ -69,26 +69,27 @@ cdef inline floating _backward_step(
     cdef const floating* r
     cdef floating* d_row
     cdef floating d, ig, fg, gg, og, tc, c_prev, dcc
-    cdef floating total = 0
+    # c_{t-1}: the cache's c block, or at step 0 the zero state h_prev; one
+    # pointer and stride, so that the loop holds no branch
+    cdef const floating* cp = a_prev + 4 * H if a_prev != NULL else h_prev
+    cdef int stride = P if a_prev != NULL else H
     for i in range(n):
         r = a + i * P
         d_row = da + i * D
         for j in range(H):
             d = g[i * H + j] + dh[i * H + j]
-            total += d * d
             ig = r[j]
             fg = r[H + j]
             gg = r[2 * H + j]
             og = r[3 * H + j]
             tc = r[5 * H + j]
-            c_prev = a_prev[i * P + 4 * H + j] if a_prev != NULL else 0
+            c_prev = cp[i * stride + j]
             dcc = dc[i * H + j] + d * og * (1 - tc * tc)
             d_row[j] = dcc * gg * ig * (1 - ig)
             d_row[H + j] = dcc * c_prev * fg * (1 - fg)
             d_row[2 * H + j] = dcc * ig * (1 - gg * gg)
             d_row[3 * H + j] = d * tc * og * (1 - og)
             dc[i * H + j] = dcc * fg
-    return total
 
 
 include "_time_loop.pxi"

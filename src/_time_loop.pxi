@@ -12,7 +12,7 @@
 #       for CACHE_WIDTH 0, H values; a_prev: the previous step's rows, NULL at
 #       step 0; gh: the recurrent products when SEPARATE_HIDDEN);
 #   _backward_step(a, a_prev, h, h_prev, g, dh, dc, da, n, H, kind): the
-#       gradients of one step; returns the squared norm of dL/dh_t.
+#       gradients of one step (g + dh is dL/dh_t).
 #
 # Two options of every cell live here, outside the cell math:
 #   leaky units (leak_rate a < 1): h_t = (1 - a) h_{t-1} + a cell(x_t, h_{t-1}),
@@ -287,7 +287,14 @@ cdef void _backward_chunk(
                 zeros, dh, dc, dA + t * S * D, n, H, kind)
             sq_norms[t] = sq
         else:
-            sq_norms[t] = _backward_step(
+            # the norm in its own pass, so that the cell's step loop has no
+            # reduction and vectorises
+            sq = 0
+            for i in range(n * H):
+                d = g[i] + dh[i]
+                sq = sq + d * d
+            sq_norms[t] = sq
+            _backward_step(
                 a, a - S * P if t > 0 else NULL, h, h_prev, g, dh, dc,
                 dA + t * S * D, n, H, kind)
         for i in range((t * S + n) * D, (t + 1) * S * D):
