@@ -45,6 +45,9 @@ PARAMETERS = (
     "decay_h_bias",
 )
 
+# The decay parameters (on an estimator's first layer, beside its GRU arrays).
+DECAY_PARAMETERS = PARAMETERS[4:]
+
 
 def observed_inputs(X, times=None):
     """The mask, the time since each feature's last measurement and the last

@@ -71,11 +71,6 @@ class _GRUD:
         return _grud.static_inputs(*data, lengths, self.x_mean_)
 
     def _check_supported(self):
-        if len(self._layer_sizes()) != 1:
-            raise ValueError(
-                "GRU-D has one recurrent layer: give hidden_layer_sizes as one "
-                f"integer, got {self.hidden_layer_sizes!r}."
-            )
         if self.solver == "simplex":
             raise ValueError(
                 "solver='simplex' is not available for GRU-D; use 'adam' or 'sgd'."
@@ -139,23 +134,31 @@ class _GRUD:
         layer["decay_h_weight"] = rng.uniform(-bound, bound, (H, F)).astype(dtype)
         layer["decay_h_bias"] = rng.uniform(-bound, bound, H).astype(dtype)
 
+    # The solver's view: every GRU layer's arrays (as the engine orders them),
+    # then the decay parameters (on the first layer), then the read-out.
     def _params(self):
         layer = self.coefs_[0]
-        return [layer[name] for name in _grud.PARAMETERS] + [
-            self.output_coef_,
-            self.output_intercept_,
-        ]
+        recurrent = _network.parameters(self._network())
+        return (
+            recurrent[:-2]
+            + [layer[name] for name in _grud.DECAY_PARAMETERS]
+            + recurrent[-2:]
+        )
 
     def _set_params_arrays(self, arrays):
-        for name, a in zip(_grud.PARAMETERS, arrays, strict=False):
+        names = _network.parameter_names(self._network())
+        for (k, name), a in zip(names, arrays, strict=False):
+            self.coefs_[k][name] = a
+        decay = arrays[len(names) : len(names) + len(_grud.DECAY_PARAMETERS)]
+        for name, a in zip(_grud.DECAY_PARAMETERS, decay, strict=True):
             self.coefs_[0][name] = a
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
     def _penalised(self):
-        return [
-            name.endswith("weight") or name.startswith("weight")
-            for name in _grud.PARAMETERS
-        ] + [True, False]
+        """For each array of :meth:`_params`, whether the L2 term takes it."""
+        weights = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
+        decay = [name.endswith("weight") for name in _grud.DECAY_PARAMETERS]
+        return weights[:-2] + decay + weights[-2:]
 
     # ----------------------------------------------------------------- loss
     def _decayed(self, S):
@@ -208,7 +211,7 @@ class _GRUD:
             net, trace, dZ.astype(trace.Z.dtype), n_threads, input_grads=chained
         )
         decay = _grud.decay_gradients(X, saved, chained["X"], chained["state_decay"])
-        grads = grads[:4] + [decay[name] for name in _grud.PARAMETERS[4:]] + grads[4:]
+        grads[-2:-2] = [decay[name] for name in _grud.DECAY_PARAMETERS]
         n = weight_total(sw, Y)
         for p, g, is_weight in zip(
             self._params(), grads, self._penalised(), strict=True

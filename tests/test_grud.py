@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skrnn import _grud
+from skrnn import _grud, _network
 
 
 def _problem(rng, n=5, T=7, F=3, H=4, missing=0.4, dtype=np.float64):
@@ -259,7 +259,6 @@ def test_time_column_out_of_range():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
         ({"solver": "simplex"}, "simplex"),
         ({"bptt_steps": 2}, "bptt_steps"),
         ({"bidirectional": True}, "bidirectional=True is not available"),
@@ -362,9 +361,12 @@ def _kernel_model(X, lengths, task, return_sequences, dtype, seed=0, **params):
     """A GRU-D estimator initialised on X (no training), decays of both signs."""
     from skrnn import GRUDClassifier, GRUDRegressor
 
-    common = dict(
-        hidden_layer_sizes=4, alpha=0.3, return_sequences=return_sequences, **params
-    )
+    common = {
+        "hidden_layer_sizes": 4,
+        "alpha": 0.3,
+        "return_sequences": return_sequences,
+        **params,
+    }
     if task == "regression":
         est = GRUDRegressor(time_column=0, **common)
         n_outputs = 2
@@ -501,13 +503,31 @@ def test_kernel_path_agrees_with_the_numpy_reference(
             assert np.abs(g - r).max() <= 2e-3 * max(np.abs(r).max(), 1e-3)
 
 
+def _param_names(est):
+    """Names of the arrays of ``est._params()``, for the messages."""
+    names = [
+        f"{name} (layer {k})" for k, name in _network.parameter_names(est._network())
+    ]
+    return names + list(_grud.DECAY_PARAMETERS) + ["output_coef_", "output_intercept_"]
+
+
+# the layers above the first are plain GRU layers on its states
+STACKED_CASES = [
+    ("regression", True, {"hidden_layer_sizes": (4, 3)}),
+    ("binary", False, {"hidden_layer_sizes": (4, 3)}),
+    ("regression", False, {"hidden_layer_sizes": (3, 2, 2), "pooling": "mean"}),
+    ("multiclass", False, {"hidden_layer_sizes": (3, 2), "dropout": 0.3}),
+]
+
+
 @pytest.mark.parametrize(
     "task, return_sequences, params",
-    KERNEL_CASES + [("regression", True, {"dropout": 0.4})],
+    KERNEL_CASES + [("regression", True, {"dropout": 0.4})] + STACKED_CASES,
 )
 def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
     """Every parameter's gradient through the kernels (and, with dropout, a
-    fixed mask of the kernel's inputs) against central differences."""
+    fixed mask of every layer's inputs) against central differences; stacked
+    layers included."""
     rng = np.random.default_rng(12)
     X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, n=9)
     est = _kernel_model(X, lengths, task, return_sequences, np.float64, 1, **params)
@@ -523,8 +543,7 @@ def test_kernel_path_gradients_match_finite_differences(task, return_sequences, 
 
     _, grads = loss_grad(2)
     eps = 1e-6
-    names = list(_grud.PARAMETERS) + ["output_coef_", "output_intercept_"]
-    for name, p, g in zip(names, est._params(), grads, strict=True):
+    for name, p, g in zip(_param_names(est), est._params(), grads, strict=True):
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
@@ -597,3 +616,53 @@ def test_predict_is_the_reference_s_read_out(return_sequences):
     else:
         assert_allclose(got, Z[:, -1], rtol=1e-10, atol=1e-12)
         assert_allclose(states, Hs[:, -1], rtol=1e-10, atol=1e-12)
+
+
+LAYER_OPTIONS = [
+    {"hidden_layer_sizes": (4, 3)},
+    {"hidden_layer_sizes": (4, 3), "pooling": "max"},
+]
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("params", LAYER_OPTIONS)
+def test_predict_is_the_training_pass_s_read_out(params, return_sequences):
+    """The inference path of stacked (and bidirectional) GRU-D gives the
+    outputs of the training pass, whose gradients the finite differences
+    check."""
+    from skrnn._layout import from_chunks
+
+    rng = np.random.default_rng(16)
+    X, lengths, _, _ = _kernel_problem(rng, "regression", return_sequences, n=40)
+    est = _kernel_model(
+        X, lengths, "regression", return_sequences, np.float64, **params
+    )
+    inputs, gamma_h, _ = est._decayed(est._training_inputs(X, lengths))
+    trace = _network.forward(est._network(), inputs, lengths, 2, state_decay=gamma_h)
+    got = est._raw_outputs(X, lengths)
+    if return_sequences:
+        want = from_chunks(trace.Z, trace.chunking, X.shape[0])
+        real = np.arange(X.shape[1])[None, :] < lengths[:, None]
+        assert_allclose(got[real], want[real], rtol=1e-10, atol=1e-12)
+    else:
+        assert_allclose(got, trace.Z, rtol=1e-10, atol=1e-12)
+        assert_allclose(est.transform(X), trace.pooled, rtol=1e-10, atol=1e-12)
+
+
+def test_stacked_layers_fit_with_the_decay_on_the_first():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(17))
+    clf = _fit(GRUDClassifier((6, 4), max_iter=3, time_column=0, random_state=0), X, y)
+    assert len(clf.coefs_) == 2
+    assert clf.coefs_[0]["decay_h_weight"].shape == (6, 3)
+    assert clf.coefs_[1]["weight_ih"].shape == (12, 6)
+    assert set(clf.coefs_[1]) == set(_network.LAYER_PARAMETERS)
+    assert clf.output_coef_.shape == (1, 4)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    params = clf._params()
+    assert len(params) == len(clf._penalised()) == 8 + 4 + 2
+    clf._set_params_arrays([p + 1 for p in params])
+    for p, q in zip(params, clf._params(), strict=True):
+        assert_allclose(q, p + 1)
