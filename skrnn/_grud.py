@@ -131,9 +131,15 @@ def forward(p, values, mask, delta, last, lengths, x_mean):
     return states[:, 1:], trace
 
 
-def backward(p, trace, dHs):
+def backward(p, trace, dHs, bptt_steps=None):
     """Gradients of the parameters (a dict keyed as :data:`PARAMETERS`)
-    given dLoss/dh_t ``(n, T, H)``."""
+    given dLoss/dh_t ``(n, T, H)``.
+
+    ``bptt_steps`` (truncated BPTT, None = full): at the real steps ``t > 0``
+    that are multiples of it, no gradient flows to ``h_{t-1}``; the hidden
+    decay factor ``gamma_h`` of such a step keeps its gradient (as the
+    kernels truncate).
+    """
     n, T, H = dHs.shape
     F = trace.delta.shape[2]
     W_ih, W_hh = p["weight_ih"], p["weight_hh"]
@@ -159,7 +165,8 @@ def backward(p, trace, dHs):
         d_in[:, t] *= active
         d_hid[:, t] *= active
         d_gh[:, t] *= active
-        carry = np.where(active, dhhat * gamma, d)
+        cut = bptt_steps is not None and t > 0 and t % bptt_steps == 0
+        carry = np.where(active, 0 if cut else dhhat * gamma, d)
     hhat_all = trace.gamma_h * trace.states[:, :-1]
     du = -d_gh * trace.gamma_h * (trace.pre_gh > 0)
     d_inputs = d_in @ W_ih

@@ -75,10 +75,6 @@ class _GRUD:
             raise ValueError(
                 "solver='simplex' is not available for GRU-D; use 'adam' or 'sgd'."
             )
-        if self.bptt_steps is not None:
-            raise ValueError(
-                "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
-            )
         if self.bidirectional:
             raise ValueError(
                 "bidirectional=True is not available for GRU-D (its decay runs "
@@ -208,7 +204,12 @@ class _GRUD:
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         chained = {}
         grads = _network.backward(
-            net, trace, dZ.astype(trace.Z.dtype), n_threads, input_grads=chained
+            net,
+            trace,
+            dZ.astype(trace.Z.dtype),
+            n_threads,
+            bptt_steps=self.bptt_steps,
+            input_grads=chained,
         )
         decay = _grud.decay_gradients(X, saved, chained["X"], chained["state_decay"])
         grads[-2:-2] = [decay[name] for name in _grud.DECAY_PARAMETERS]

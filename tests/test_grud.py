@@ -89,14 +89,17 @@ def test_padded_steps_keep_the_state():
         )
 
 
-def test_agrees_with_pytorch_autograd():
+@pytest.mark.parametrize("bptt_steps", [None, 2])
+def test_agrees_with_pytorch_autograd(bptt_steps):
+    """Truncated BPTT (``bptt_steps``) is autograd with the previous state
+    detached where a window starts; the decay factor keeps its gradient."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     X, times, lengths, p, x_mean = _problem(rng, n=4, T=6, F=2, H=3)
     values, mask, delta, last = _grud.observed_inputs(X, times)
     Hs, trace = _grud.forward(p, values, mask, delta, last, lengths, x_mean)
     G = rng.normal(size=Hs.shape)
-    grads = _grud.backward(p, trace, G)
+    grads = _grud.backward(p, trace, G, bptt_steps=bptt_steps)
 
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
     v, m, dl = (torch.tensor(a) for a in (values, mask, delta))
@@ -114,10 +117,11 @@ def test_agrees_with_pytorch_autograd():
         gh = torch.exp(
             -torch.relu(dl[:, t] @ tp["decay_h_weight"].T + tp["decay_h_bias"])
         )
+        cut = bptt_steps is not None and t > 0 and t % bptt_steps == 0
         hn = torch.func.functional_call(
             cell,
             {n: tp[n] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")},
-            (torch.cat([xhat, m[:, t]], 1), gh * h),
+            (torch.cat([xhat, m[:, t]], 1), gh * (h.detach() if cut else h)),
         )
         active = torch.tensor(t < lengths)[:, None]
         h = torch.where(active, hn, h)
@@ -260,7 +264,6 @@ def test_time_column_out_of_range():
     "params, match",
     [
         ({"solver": "simplex"}, "simplex"),
-        ({"bptt_steps": 2}, "bptt_steps"),
         ({"bidirectional": True}, "bidirectional=True is not available"),
     ],
 )
@@ -456,7 +459,7 @@ def _reference_loss_grad(est, X, lengths, Y, sw):
             np.put_along_axis(dHs, argmax[:, None], dP[:, None], axis=1)
         else:
             dHs[:, -1] = dP
-    g = _grud.backward(p, trace, dHs)
+    g = _grud.backward(p, trace, dHs, bptt_steps=est.bptt_steps)
     grads = [g[name] for name in _grud.PARAMETERS] + [dZ.T @ read, dZ.sum(axis=0)]
     n = weight_total(sw, Y)
     params = [p[name] for name in _grud.PARAMETERS] + [V, c]
@@ -477,7 +480,17 @@ KERNEL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES)
+# truncated BPTT: against the reference only (finite differences see the
+# full gradient)
+BPTT_CASES = [
+    ("regression", True, {"bptt_steps": 2}),
+    ("binary", False, {"bptt_steps": 3}),
+    ("regression", False, {"bptt_steps": 1, "pooling": "mean"}),
+    ("multiclass", True, {"bptt_steps": 4}),
+]
+
+
+@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES + BPTT_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_path_agrees_with_the_numpy_reference(
     task, return_sequences, params, dtype
@@ -666,3 +679,20 @@ def test_stacked_layers_fit_with_the_decay_on_the_first():
     clf._set_params_arrays([p + 1 for p in params])
     for p, q in zip(params, clf._params(), strict=True):
         assert_allclose(q, p + 1)
+
+
+def test_truncated_bptt_cuts_the_gradient_and_a_long_window_does_not():
+    rng = np.random.default_rng(18)
+    X, lengths, Y, sw = _kernel_problem(rng, "regression", True)
+    grads = {}
+    for window in (None, 2, X.shape[1]):
+        est = _kernel_model(
+            X, lengths, "regression", True, np.float64, bptt_steps=window
+        )
+        S = est._training_inputs(X, lengths)
+        grads[window] = est._loss_grad(
+            S, lengths, Y, sw, 1, loss=est._task_spec().loss
+        )[1]
+    for full, long in zip(grads[None], grads[X.shape[1]], strict=True):
+        assert_allclose(long, full, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(grads[2][1], grads[None][1])  # weight_hh
