@@ -218,14 +218,26 @@ def decayed_inputs(p, S):
     return inputs, gamma_h, (gamma_x, pre_gx, gamma_h, pre_gh)
 
 
-def decay_gradients(S, saved, d_inputs, d_gamma_h):
+def decay_gradients(S, saved, d_inputs, d_gamma_h, *, by_step=False):
     """Gradients of the decay parameters (a dict) from dL/du ``(n, T, 2 F)``
-    and dL/dgamma_h ``(n, T, H)`` (both zero at padded steps)."""
+    and dL/dgamma_h ``(n, T, H)`` (both zero at padded steps).
+
+    ``by_step``: each step's share instead, arrays ``(T, *shape)`` summed
+    over the batch only (what ``solver='simplex'`` mixes); their sums over
+    T are the gradients.
+    """
     _, _, delta, gap = _split_static(S)
     gamma_x, pre_gx, gamma_h, pre_gh = saved
     F = delta.shape[2]
     dv = -d_inputs[..., :F] * gap * gamma_x * (pre_gx > 0)
     du = -d_gamma_h * gamma_h * (pre_gh > 0)
+    if by_step:
+        return {
+            "decay_x_weight": (dv * delta).sum(axis=0),
+            "decay_x_bias": dv.sum(axis=0),
+            "decay_h_weight": du.transpose(1, 2, 0) @ delta.transpose(1, 0, 2),
+            "decay_h_bias": du.sum(axis=0),
+        }
     return {
         "decay_x_weight": (dv * delta).sum(axis=(0, 1)),
         "decay_x_bias": dv.sum(axis=(0, 1)),

@@ -71,10 +71,6 @@ class _GRUD:
         return _grud.static_inputs(*data, lengths, self.x_mean_)
 
     def _check_supported(self):
-        if self.solver == "simplex":
-            raise ValueError(
-                "solver='simplex' is not available for GRU-D; use 'adam' or 'sgd'."
-            )
         if self.bidirectional:
             raise ValueError(
                 "bidirectional=True is not available for GRU-D (its decay runs "
@@ -156,6 +152,14 @@ class _GRUD:
         decay = [name.endswith("weight") for name in _grud.DECAY_PARAMETERS]
         return weights[:-2] + decay + weights[-2:]
 
+    def _share_rows(self):
+        # the decay parameters' shares (after the layers') count with the
+        # first layer's forward direction, whose state they decay
+        rows = super()._share_rows()
+        n = rows[-1][-1] + 1
+        rows[0] = rows[0] + list(range(n, n + len(_grud.DECAY_PARAMETERS)))
+        return rows
+
     # ----------------------------------------------------------------- loss
     def _decayed(self, S):
         return _grud.decayed_inputs(self.coefs_[0], S)
@@ -186,12 +190,8 @@ class _GRUD:
         masks=None,
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
-        in the order of :meth:`_params`."""
-        if step_norms is not None or step_grads is not None:
-            raise TypeError(
-                "Per-step gradients (temporal_gradient_norms, the simplex "
-                "direction) are not available for GRU-D."
-            )
+        in the order of :meth:`_params`. ``step_grads`` receives the GRU
+        layers' per-step shares, then the decay parameters'."""
         X = X[:, : lengths.max()]
         net = self._network()
         inputs, gamma_h, saved = self._decayed(X)
@@ -209,10 +209,16 @@ class _GRUD:
             dZ.astype(trace.Z.dtype),
             n_threads,
             bptt_steps=self.bptt_steps,
+            step_norms=step_norms,
+            step_grads=step_grads,
             input_grads=chained,
         )
-        decay = _grud.decay_gradients(X, saved, chained["X"], chained["state_decay"])
+        decay_inputs = (X, saved, chained["X"], chained["state_decay"])
+        decay = _grud.decay_gradients(*decay_inputs)
         grads[-2:-2] = [decay[name] for name in _grud.DECAY_PARAMETERS]
+        if step_grads is not None:
+            shares = _grud.decay_gradients(*decay_inputs, by_step=True)
+            step_grads += [shares[name] for name in _grud.DECAY_PARAMETERS]
         n = weight_total(sw, Y)
         for p, g, is_weight in zip(
             self._params(), grads, self._penalised(), strict=True

@@ -409,7 +409,12 @@ def backward(
             norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
             if step_grads is not None:
                 shares += step_contributions(
-                    x_dir, Hs, dA, GH, skip_steps=net.skip_steps
+                    x_dir,
+                    Hs,
+                    dA,
+                    GH,
+                    skip_steps=net.skip_steps,
+                    previous=options.get("decayed"),
                 )
             if "decay_grad" in options and input_grads is not None:
                 input_grads["state_decay"] = from_chunks(
@@ -432,14 +437,17 @@ def backward(
     return grads + [dV, dc]
 
 
-def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
+def step_contributions(X, Hs, dA, GH, *, skip_steps=None, previous=None):
     """Each step's share of one layer's gradients, summed over the batch.
 
     ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
     ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
-    Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
-    ``bias_ih``, ``bias_hh`` (and ``weight_skip`` with ``skip_steps``); their
-    sums over T are the layer's gradients.
+    ``previous`` (same shape as ``Hs``) is the previous state the cell read
+    at each step when that is not the previous step's state (GRU-D: the
+    decayed state, the kernel's ``decayed``). Returns arrays ``(T, *shape)``
+    for ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (and
+    ``weight_skip`` with ``skip_steps``); their sums over T are the layer's
+    gradients.
     """
     C, T, S, _ = X.shape
 
@@ -448,8 +456,11 @@ def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
 
     d_in, d_hid = by_step(dA[..., :GH]), by_step(dA[..., -GH:])
     H = by_step(Hs)
-    H_prev = np.zeros_like(H)
-    H_prev[1:] = H[:-1]
+    if previous is None:
+        H_prev = np.zeros_like(H)
+        H_prev[1:] = H[:-1]
+    else:
+        H_prev = by_step(previous)
     shares = [
         d_in.transpose(0, 2, 1) @ by_step(X),
         d_hid.transpose(0, 2, 1) @ H_prev,

@@ -263,7 +263,6 @@ def test_time_column_out_of_range():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"solver": "simplex"}, "simplex"),
         ({"bidirectional": True}, "bidirectional=True is not available"),
     ],
 )
@@ -275,16 +274,13 @@ def test_what_grud_does_not_have_is_refused(params, match):
         GRUDRegressor(**params).fit(X, y)
 
 
-def test_no_torch_export_and_no_step_gradients():
+def test_no_torch_export():
     from skrnn import GRUDRegressor
-    from skrnn.inspection import temporal_gradient_norms
 
     X, y = _visits(np.random.default_rng(7))
     model = _fit(GRUDRegressor(4, max_iter=1), X, y.astype(float))
     with pytest.raises(TypeError, match="no PyTorch equivalent"):
         model.to_torch()
-    with pytest.raises(TypeError, match="not available for GRU-D"):
-        temporal_gradient_norms(model, X, y.astype(float))
 
 
 def test_skops_round_trip(tmp_path):
@@ -696,3 +692,44 @@ def test_truncated_bptt_cuts_the_gradient_and_a_long_window_does_not():
     for full, long in zip(grads[None], grads[X.shape[1]], strict=True):
         assert_allclose(long, full, rtol=1e-12, atol=1e-14)
     assert not np.allclose(grads[2][1], grads[None][1])  # weight_hh
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"hidden_layer_sizes": (4, 3), "bptt_steps": 2},
+        {"hidden_layer_sizes": (3, 2), "dropout": 0.3, "pooling": "mean"},
+    ],
+)
+def test_step_shares_sum_to_the_loss_gradient(params):
+    """Each step's share of every recurrent and decay parameter's gradient
+    (what solver='simplex' and temporal_gradient_norms read): the first
+    layer's recurrent share reads the decayed state, and the shares sum over
+    the steps to the gradient."""
+    rng = np.random.default_rng(19)
+    X, lengths, Y, sw = _kernel_problem(rng, "regression", True)
+    est = _kernel_model(X, lengths, "regression", True, np.float64, **params)
+    est.alpha = 0.0  # the shares are the loss's
+    S = est._training_inputs(X, lengths)
+    masks = est._dropout_masks(X.shape[0], np.dtype(np.float64), rng)
+    shares, norms = [], []
+    _, grads = est._loss_grad(
+        S,
+        lengths,
+        Y,
+        sw,
+        2,
+        loss=est._task_spec().loss,
+        step_grads=shares,
+        step_norms=norms,
+        masks=masks,
+    )
+    n_recurrent = len(est._params()) - 2
+    assert len(shares) == n_recurrent and len(norms) == len(est.coefs_)
+    names = _param_names(est)[:n_recurrent]
+    for name, share, g in zip(names, shares, grads[:n_recurrent], strict=True):
+        assert share.shape == (lengths.max(),) + g.shape
+        assert_allclose(share.sum(axis=0), g, rtol=1e-10, atol=1e-13, err_msg=name)
+    # the hidden decay has no state to decay at the first step
+    assert not shares[n_recurrent - 1][0].any()
