@@ -70,13 +70,6 @@ class _GRUD:
         data = self._observed(X, lengths)
         return _grud.static_inputs(*data, lengths, self.x_mean_)
 
-    def _check_supported(self):
-        if self.bidirectional:
-            raise ValueError(
-                "bidirectional=True is not available for GRU-D (its decay runs "
-                "forward in time over one layer); leave it False."
-            )
-
     def _learn_data(self, X, lengths):
         """The training data's means and time scale, set on a fresh fit."""
         k = self._time_index()
@@ -103,7 +96,6 @@ class _GRUD:
                 self.time_scale_ = X.dtype.type(positive.mean())
 
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
-        self._check_supported()
         check_not_empty(lengths)
         if self._resets(incremental):
             self._learn_data(X, lengths)

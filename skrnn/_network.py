@@ -132,19 +132,16 @@ class Network:
     def options(self, layer, suffix="", state_decay=None):
         """The kernels' keyword arguments for leaky units, skip connections
         and (the first layer of GRU-D) the decay of the previous state
-        (chunked, ``(n_chunks, T, S, H)``), for one direction of a layer."""
+        (chunked, ``(n_chunks, T, S, H)``), for one direction of a layer.
+        The decay runs forward in time: the backward direction (suffix
+        ``"_reverse"``) of a bidirectional layer is a plain cell."""
         kwargs = {}
         if self.leak_rate != 1.0:
             kwargs["leak_rate"] = float(self.leak_rate)
         if self.skip_steps:
             kwargs["skip_steps"] = int(self.skip_steps)
             kwargs["W_skip"] = layer[SKIP_PARAMETER + suffix]
-        if state_decay is not None:
-            if self.bidirectional:
-                raise ValueError(
-                    "state_decay runs forward in time: a bidirectional layer "
-                    "cannot take it."
-                )
+        if state_decay is not None and not suffix:
             kwargs["state_decay"] = state_decay
         return kwargs
 

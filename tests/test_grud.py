@@ -197,16 +197,30 @@ def test_time_unit_does_not_matter():
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(years), rtol=1e-6)
 
 
-def test_identical_for_any_n_jobs():
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hidden_layer_sizes": 4},
+        {"hidden_layer_sizes": (4, 3), "bidirectional": True},
+        {"hidden_layer_sizes": 4, "bidirectional": True, "solver": "simplex"},
+    ],
+)
+def test_identical_for_any_n_jobs(params):
     from skrnn import GRUDClassifier
 
     X, y = _visits(np.random.default_rng(3))
     a = _fit(
-        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=1), X, y
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, n_jobs=1, **params),
+        X,
+        y,
     )
     b = _fit(
-        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=2), X, y
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, n_jobs=2, **params),
+        X,
+        y,
     )
+    for p, q in zip(a._params(), b._params(), strict=True):
+        np.testing.assert_array_equal(p, q)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
@@ -261,17 +275,28 @@ def test_time_column_out_of_range():
 
 
 @pytest.mark.parametrize(
-    "params, match",
+    "params",
     [
-        ({"bidirectional": True}, "bidirectional=True is not available"),
+        {"hidden_layer_sizes": (5, 3), "bidirectional": True},
+        {"hidden_layer_sizes": (5, 3), "solver": "simplex", "bptt_steps": 2},
+        {"bidirectional": True, "pooling": "mean", "dropout": 0.2, "bptt_steps": 3},
     ],
 )
-def test_what_grud_does_not_have_is_refused(params, match):
-    from skrnn import GRUDRegressor
+def test_the_common_parameters_fit(params):
+    """What GRU-D refused before: stacked layers, bidirectional, simplex,
+    truncated BPTT, together."""
+    from skrnn import GRUDClassifier
 
     X, y = _visits(np.random.default_rng(6))
-    with pytest.raises(ValueError, match=match):
-        GRUDRegressor(**params).fit(X, y)
+    clf = _fit(
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, **params), X, y
+    )
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert np.isfinite(clf.loss_curve_).all()
+    D = 2 if params.get("bidirectional") else 1
+    assert clf.output_coef_.shape == (1, D * clf._layer_sizes()[-1])
+    assert ("weight_hh_reverse" in clf.coefs_[-1]) == (D == 2)
+    assert all("decay_x_weight" not in layer for layer in clf.coefs_[1:])
 
 
 def test_no_torch_export():
@@ -527,11 +552,21 @@ STACKED_CASES = [
     ("regression", False, {"hidden_layer_sizes": (3, 2, 2), "pooling": "mean"}),
     ("multiclass", False, {"hidden_layer_sizes": (3, 2), "dropout": 0.3}),
 ]
+# the backward direction is a plain GRU over the same [xhat, m], reversed
+BIDIRECTIONAL_CASES = [
+    ("regression", True, {"bidirectional": True}),
+    ("binary", False, {"bidirectional": True, "hidden_layer_sizes": (4, 3)}),
+    ("regression", False, {"bidirectional": True, "pooling": "max"}),
+    ("multiclass", True, {"bidirectional": True, "dropout": 0.3}),
+]
 
 
 @pytest.mark.parametrize(
     "task, return_sequences, params",
-    KERNEL_CASES + [("regression", True, {"dropout": 0.4})] + STACKED_CASES,
+    KERNEL_CASES
+    + [("regression", True, {"dropout": 0.4})]
+    + STACKED_CASES
+    + BIDIRECTIONAL_CASES,
 )
 def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
     """Every parameter's gradient through the kernels (and, with dropout, a
@@ -630,6 +665,8 @@ def test_predict_is_the_reference_s_read_out(return_sequences):
 LAYER_OPTIONS = [
     {"hidden_layer_sizes": (4, 3)},
     {"hidden_layer_sizes": (4, 3), "pooling": "max"},
+    {"bidirectional": True},
+    {"hidden_layer_sizes": (4, 3), "bidirectional": True, "pooling": "mean"},
 ]
 
 
@@ -700,6 +737,7 @@ def test_truncated_bptt_cuts_the_gradient_and_a_long_window_does_not():
         {},
         {"hidden_layer_sizes": (4, 3), "bptt_steps": 2},
         {"hidden_layer_sizes": (3, 2), "dropout": 0.3, "pooling": "mean"},
+        {"hidden_layer_sizes": (3, 2), "bidirectional": True},
     ],
 )
 def test_step_shares_sum_to_the_loss_gradient(params):
@@ -726,7 +764,8 @@ def test_step_shares_sum_to_the_loss_gradient(params):
         masks=masks,
     )
     n_recurrent = len(est._params()) - 2
-    assert len(shares) == n_recurrent and len(norms) == len(est.coefs_)
+    D = 2 if est.bidirectional else 1
+    assert len(shares) == n_recurrent and len(norms) == D * len(est.coefs_)
     names = _param_names(est)[:n_recurrent]
     for name, share, g in zip(names, shares, grads[:n_recurrent], strict=True):
         assert share.shape == (lengths.max(),) + g.shape
