@@ -266,17 +266,23 @@ class _GRUD:
         return tags
 
     def to_torch(self):
-        """Not available: PyTorch has no GRU-D module.
+        """The equivalent ``torch.nn.Module`` (needs PyTorch).
 
-        Raises
-        ------
-        TypeError
-            Always.
+        ``torch.nn`` has no GRU-D cell, so the module is one of ours, looping
+        over the steps in Python with the estimator's parameter names.
+
+        Returns
+        -------
+        module : torch.nn.Module
+            See :func:`skrnn._torch.grud_to_torch`: ``module(x)`` takes the raw
+            batch-first tensor as ``predict`` takes ``X`` (NaN for "not
+            measured", the time column among the features) and gives the
+            read-out's raw values.
         """
-        raise TypeError(
-            f"{type(self).__name__} has no PyTorch equivalent (torch.nn has no "
-            "GRU-D cell), so to_torch is not available."
-        )
+        from ._torch import grud_to_torch
+
+        check_is_fitted(self)
+        return grud_to_torch(self)
 
 
 @format_docstring

@@ -299,15 +299,6 @@ def test_the_common_parameters_fit(params):
     assert all("decay_x_weight" not in layer for layer in clf.coefs_[1:])
 
 
-def test_no_torch_export():
-    from skrnn import GRUDRegressor
-
-    X, y = _visits(np.random.default_rng(7))
-    model = _fit(GRUDRegressor(4, max_iter=1), X, y.astype(float))
-    with pytest.raises(TypeError, match="no PyTorch equivalent"):
-        model.to_torch()
-
-
 def test_skops_round_trip(tmp_path):
     sio = pytest.importorskip("skops.io")
     from skrnn import GRUDClassifier
