@@ -23,7 +23,9 @@ arrays are PyTorch's. A padded step (``t >= length``) keeps ``h``.
 no state and is computed for all steps at once; only the recurrence runs step
 by step. Arrays are batch-major ``(n, T, ...)``.
 
-The estimators run on the kernels instead (the GRU's time loop with its
+The reference is one layer, one direction; the estimators stack plain GRU
+layers above it and may add a backward direction without decay. They run on
+the kernels (the GRU's time loop with its
 ``state_decay`` option, through :mod:`skrnn._network`): :func:`static_inputs`
 once per fit, then per pass :func:`decayed_inputs` gives the kernel's input
 ``u = [xhat, m]`` and ``gamma_h``, and :func:`decay_gradients` chains the

@@ -3,7 +3,9 @@ missing values and irregular times (the math is in :mod:`skrnn._grud`).
 
 ``X`` may hold NaN inside a sequence for "not measured"; trailing all-NaN
 steps are padding, as everywhere. The column ``time_column`` of ``X``, when
-named, holds each step's time and is not an input feature.
+named, holds each step's time and is not an input feature. The first layer is
+GRU-D (the GRU kernel with the state decay; a bidirectional layer's backward
+direction without it), the layers above are the GRU's.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ PREDICT_BLOCK = 1024
 
 class _GRUD:
     """The GRU-D model behind both tasks: the decay of the inputs and of the
-    state around the GRU kernel (its ``state_decay`` option), the loss and
-    the outputs through the engine."""
+    first layer's state around the GRU kernel (its ``state_decay`` option),
+    the layers, the loss and the outputs through the engine."""
 
     _cell = GRU
     _accepts_missing = True
@@ -106,7 +108,7 @@ class _GRUD:
     # ----------------------------------------------------------- parameters
     def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
         F = n_features - (self._time_index() is not None)
-        # the GRU on [xhat, mask] and the read-out, drawn as the GRU's are
+        # the GRU layers on [xhat, mask] and the read-out, drawn as the GRU's
         super()._initialize(
             2 * F, n_outputs, dtype, rng, logistic_output=logistic_output
         )
