@@ -223,6 +223,19 @@ class BaseRecurrent(
             self.coefs_[k][name] = array
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
+    def _share_rows(self):
+        """Which of :meth:`_loss_grad`'s ``step_grads`` make each row of
+        ``temporal_gradient_norms(..., of='weights')``: index lists, one per
+        layer and direction."""
+        rows, start = [], 0
+        net = self._network()
+        for layer in self.coefs_:
+            for suffix in net.directions:
+                n = len(_network.layer_parameter_names(layer, suffix))
+                rows.append(list(range(start, start + n)))
+                start += n
+        return rows
+
     def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
         cell = self._cell
         G = cell.n_gates

@@ -297,12 +297,19 @@ GRUD_MATH = """For each step, with ``m`` the mask of the features measured at it
         gamma_h = exp(-max(0, W_gh delta + b_gh))
         h' = GRU([xhat, m], gamma_h * h)
 
-    (the GRU of ``torch.nn.GRU``), in one layer. ``X`` may hold NaN inside a
-    sequence for "not measured"; trailing all-NaN steps are padding. Per-step
-    gradients (``temporal_gradient_norms``, ``solver='simplex'``),
-    ``bptt_steps`` and ``to_torch`` are not available. The recurrence and
-    backpropagation through time run in the GRU kernel (its state decay
-    option), the decays in NumPy."""
+    (the GRU of ``torch.nn.GRU``) in the first layer; further layers of
+    ``hidden_layer_sizes`` are plain GRU layers on the states below, as Che et
+    al. stack them. With ``bidirectional=True`` each layer also runs backward
+    over each sequence's real steps; the first layer's backward direction is a
+    plain GRU on the same ``[xhat, m]`` (the decay runs forward in time only).
+    ``X`` may hold NaN inside a sequence for "not measured"; trailing all-NaN
+    steps are padding. Every common parameter of the gradient-trained
+    estimators applies (``solver='simplex'`` mixes the decay parameters'
+    per-step shares with the layers', ``bptt_steps`` truncates the
+    recurrence, ``temporal_gradient_norms`` reads them), and ``to_torch``
+    gives a module of skrnn's that takes the raw ``X`` as ``predict`` does.
+    The recurrence and backpropagation through time run in the GRU kernel
+    (its state decay option), the decays in NumPy."""
 
 _FRAGMENTS = {
     "hidden_layers": HIDDEN_LAYERS,

@@ -23,7 +23,9 @@ arrays are PyTorch's. A padded step (``t >= length``) keeps ``h``.
 no state and is computed for all steps at once; only the recurrence runs step
 by step. Arrays are batch-major ``(n, T, ...)``.
 
-The estimators run on the kernels instead (the GRU's time loop with its
+The reference is one layer, one direction; the estimators stack plain GRU
+layers above it and may add a backward direction without decay. They run on
+the kernels (the GRU's time loop with its
 ``state_decay`` option, through :mod:`skrnn._network`): :func:`static_inputs`
 once per fit, then per pass :func:`decayed_inputs` gives the kernel's input
 ``u = [xhat, m]`` and ``gamma_h``, and :func:`decay_gradients` chains the
@@ -44,6 +46,9 @@ PARAMETERS = (
     "decay_h_weight",
     "decay_h_bias",
 )
+
+# The decay parameters (on an estimator's first layer, beside its GRU arrays).
+DECAY_PARAMETERS = PARAMETERS[4:]
 
 
 def observed_inputs(X, times=None):
@@ -128,9 +133,15 @@ def forward(p, values, mask, delta, last, lengths, x_mean):
     return states[:, 1:], trace
 
 
-def backward(p, trace, dHs):
+def backward(p, trace, dHs, bptt_steps=None):
     """Gradients of the parameters (a dict keyed as :data:`PARAMETERS`)
-    given dLoss/dh_t ``(n, T, H)``."""
+    given dLoss/dh_t ``(n, T, H)``.
+
+    ``bptt_steps`` (truncated BPTT, None = full): at the real steps ``t > 0``
+    that are multiples of it, no gradient flows to ``h_{t-1}``; the hidden
+    decay factor ``gamma_h`` of such a step keeps its gradient (as the
+    kernels truncate).
+    """
     n, T, H = dHs.shape
     F = trace.delta.shape[2]
     W_ih, W_hh = p["weight_ih"], p["weight_hh"]
@@ -156,7 +167,8 @@ def backward(p, trace, dHs):
         d_in[:, t] *= active
         d_hid[:, t] *= active
         d_gh[:, t] *= active
-        carry = np.where(active, dhhat * gamma, d)
+        cut = bptt_steps is not None and t > 0 and t % bptt_steps == 0
+        carry = np.where(active, 0 if cut else dhhat * gamma, d)
     hhat_all = trace.gamma_h * trace.states[:, :-1]
     du = -d_gh * trace.gamma_h * (trace.pre_gh > 0)
     d_inputs = d_in @ W_ih
@@ -208,14 +220,26 @@ def decayed_inputs(p, S):
     return inputs, gamma_h, (gamma_x, pre_gx, gamma_h, pre_gh)
 
 
-def decay_gradients(S, saved, d_inputs, d_gamma_h):
+def decay_gradients(S, saved, d_inputs, d_gamma_h, *, by_step=False):
     """Gradients of the decay parameters (a dict) from dL/du ``(n, T, 2 F)``
-    and dL/dgamma_h ``(n, T, H)`` (both zero at padded steps)."""
+    and dL/dgamma_h ``(n, T, H)`` (both zero at padded steps).
+
+    ``by_step``: each step's share instead, arrays ``(T, *shape)`` summed
+    over the batch only (what ``solver='simplex'`` mixes); their sums over
+    T are the gradients.
+    """
     _, _, delta, gap = _split_static(S)
     gamma_x, pre_gx, gamma_h, pre_gh = saved
     F = delta.shape[2]
     dv = -d_inputs[..., :F] * gap * gamma_x * (pre_gx > 0)
     du = -d_gamma_h * gamma_h * (pre_gh > 0)
+    if by_step:
+        return {
+            "decay_x_weight": (dv * delta).sum(axis=0),
+            "decay_x_bias": dv.sum(axis=0),
+            "decay_h_weight": du.transpose(1, 2, 0) @ delta.transpose(1, 0, 2),
+            "decay_h_bias": du.sum(axis=0),
+        }
     return {
         "decay_x_weight": (dv * delta).sum(axis=(0, 1)),
         "decay_x_bias": dv.sum(axis=(0, 1)),

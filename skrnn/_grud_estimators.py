@@ -3,7 +3,9 @@ missing values and irregular times (the math is in :mod:`skrnn._grud`).
 
 ``X`` may hold NaN inside a sequence for "not measured"; trailing all-NaN
 steps are padding, as everywhere. The column ``time_column`` of ``X``, when
-named, holds each step's time and is not an input feature.
+named, holds each step's time and is not an input feature. The first layer is
+GRU-D (the GRU kernel with the state decay; a bidirectional layer's backward
+direction without it), the layers above are the GRU's.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ PREDICT_BLOCK = 1024
 
 class _GRUD:
     """The GRU-D model behind both tasks: the decay of the inputs and of the
-    state around the GRU kernel (its ``state_decay`` option), the loss and
-    the outputs through the engine."""
+    first layer's state around the GRU kernel (its ``state_decay`` option),
+    the layers, the loss and the outputs through the engine."""
 
     _cell = GRU
     _accepts_missing = True
@@ -70,26 +72,6 @@ class _GRUD:
         data = self._observed(X, lengths)
         return _grud.static_inputs(*data, lengths, self.x_mean_)
 
-    def _check_supported(self):
-        if len(self._layer_sizes()) != 1:
-            raise ValueError(
-                "GRU-D has one recurrent layer: give hidden_layer_sizes as one "
-                f"integer, got {self.hidden_layer_sizes!r}."
-            )
-        if self.solver == "simplex":
-            raise ValueError(
-                "solver='simplex' is not available for GRU-D; use 'adam' or 'sgd'."
-            )
-        if self.bptt_steps is not None:
-            raise ValueError(
-                "bptt_steps (truncated BPTT) is not available for GRU-D; leave it None."
-            )
-        if self.bidirectional:
-            raise ValueError(
-                "bidirectional=True is not available for GRU-D (its decay runs "
-                "forward in time over one layer); leave it False."
-            )
-
     def _learn_data(self, X, lengths):
         """The training data's means and time scale, set on a fresh fit."""
         k = self._time_index()
@@ -116,7 +98,6 @@ class _GRUD:
                 self.time_scale_ = X.dtype.type(positive.mean())
 
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
-        self._check_supported()
         check_not_empty(lengths)
         if self._resets(incremental):
             self._learn_data(X, lengths)
@@ -127,7 +108,7 @@ class _GRUD:
     # ----------------------------------------------------------- parameters
     def _initialize(self, n_features, n_outputs, dtype, rng, *, logistic_output):
         F = n_features - (self._time_index() is not None)
-        # the GRU on [xhat, mask] and the read-out, drawn as the GRU's are
+        # the GRU layers on [xhat, mask] and the read-out, drawn as the GRU's
         super()._initialize(
             2 * F, n_outputs, dtype, rng, logistic_output=logistic_output
         )
@@ -139,23 +120,39 @@ class _GRUD:
         layer["decay_h_weight"] = rng.uniform(-bound, bound, (H, F)).astype(dtype)
         layer["decay_h_bias"] = rng.uniform(-bound, bound, H).astype(dtype)
 
+    # The solver's view: every GRU layer's arrays (as the engine orders them),
+    # then the decay parameters (on the first layer), then the read-out.
     def _params(self):
         layer = self.coefs_[0]
-        return [layer[name] for name in _grud.PARAMETERS] + [
-            self.output_coef_,
-            self.output_intercept_,
-        ]
+        recurrent = _network.parameters(self._network())
+        return (
+            recurrent[:-2]
+            + [layer[name] for name in _grud.DECAY_PARAMETERS]
+            + recurrent[-2:]
+        )
 
     def _set_params_arrays(self, arrays):
-        for name, a in zip(_grud.PARAMETERS, arrays, strict=False):
+        names = _network.parameter_names(self._network())
+        for (k, name), a in zip(names, arrays, strict=False):
+            self.coefs_[k][name] = a
+        decay = arrays[len(names) : len(names) + len(_grud.DECAY_PARAMETERS)]
+        for name, a in zip(_grud.DECAY_PARAMETERS, decay, strict=True):
             self.coefs_[0][name] = a
         self.output_coef_, self.output_intercept_ = arrays[-2], arrays[-1]
 
     def _penalised(self):
-        return [
-            name.endswith("weight") or name.startswith("weight")
-            for name in _grud.PARAMETERS
-        ] + [True, False]
+        """For each array of :meth:`_params`, whether the L2 term takes it."""
+        weights = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
+        decay = [name.endswith("weight") for name in _grud.DECAY_PARAMETERS]
+        return weights[:-2] + decay + weights[-2:]
+
+    def _share_rows(self):
+        # the decay parameters' shares (after the layers') count with the
+        # first layer's forward direction, whose state they decay
+        rows = super()._share_rows()
+        n = rows[-1][-1] + 1
+        rows[0] = rows[0] + list(range(n, n + len(_grud.DECAY_PARAMETERS)))
+        return rows
 
     # ----------------------------------------------------------------- loss
     def _decayed(self, S):
@@ -187,12 +184,8 @@ class _GRUD:
         masks=None,
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
-        in the order of :meth:`_params`."""
-        if step_norms is not None or step_grads is not None:
-            raise TypeError(
-                "Per-step gradients (temporal_gradient_norms, the simplex "
-                "direction) are not available for GRU-D."
-            )
+        in the order of :meth:`_params`. ``step_grads`` receives the GRU
+        layers' per-step shares, then the decay parameters'."""
         X = X[:, : lengths.max()]
         net = self._network()
         inputs, gamma_h, saved = self._decayed(X)
@@ -205,10 +198,21 @@ class _GRUD:
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         chained = {}
         grads = _network.backward(
-            net, trace, dZ.astype(trace.Z.dtype), n_threads, input_grads=chained
+            net,
+            trace,
+            dZ.astype(trace.Z.dtype),
+            n_threads,
+            bptt_steps=self.bptt_steps,
+            step_norms=step_norms,
+            step_grads=step_grads,
+            input_grads=chained,
         )
-        decay = _grud.decay_gradients(X, saved, chained["X"], chained["state_decay"])
-        grads = grads[:4] + [decay[name] for name in _grud.PARAMETERS[4:]] + grads[4:]
+        decay_inputs = (X, saved, chained["X"], chained["state_decay"])
+        decay = _grud.decay_gradients(*decay_inputs)
+        grads[-2:-2] = [decay[name] for name in _grud.DECAY_PARAMETERS]
+        if step_grads is not None:
+            shares = _grud.decay_gradients(*decay_inputs, by_step=True)
+            step_grads += [shares[name] for name in _grud.DECAY_PARAMETERS]
         n = weight_total(sw, Y)
         for p, g, is_weight in zip(
             self._params(), grads, self._penalised(), strict=True
@@ -264,17 +268,23 @@ class _GRUD:
         return tags
 
     def to_torch(self):
-        """Not available: PyTorch has no GRU-D module.
+        """The equivalent ``torch.nn.Module`` (needs PyTorch).
 
-        Raises
-        ------
-        TypeError
-            Always.
+        ``torch.nn`` has no GRU-D cell, so the module is one of ours, looping
+        over the steps in Python with the estimator's parameter names.
+
+        Returns
+        -------
+        module : torch.nn.Module
+            See :func:`skrnn._torch.grud_to_torch`: ``module(x)`` takes the raw
+            batch-first tensor as ``predict`` takes ``X`` (NaN for "not
+            measured", the time column among the features) and gives the
+            read-out's raw values.
         """
-        raise TypeError(
-            f"{type(self).__name__} has no PyTorch equivalent (torch.nn has no "
-            "GRU-D cell), so to_torch is not available."
-        )
+        from ._torch import grud_to_torch
+
+        check_is_fitted(self)
+        return grud_to_torch(self)
 
 
 @format_docstring

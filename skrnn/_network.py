@@ -132,19 +132,16 @@ class Network:
     def options(self, layer, suffix="", state_decay=None):
         """The kernels' keyword arguments for leaky units, skip connections
         and (the first layer of GRU-D) the decay of the previous state
-        (chunked, ``(n_chunks, T, S, H)``), for one direction of a layer."""
+        (chunked, ``(n_chunks, T, S, H)``), for one direction of a layer.
+        The decay runs forward in time: the backward direction (suffix
+        ``"_reverse"``) of a bidirectional layer is a plain cell."""
         kwargs = {}
         if self.leak_rate != 1.0:
             kwargs["leak_rate"] = float(self.leak_rate)
         if self.skip_steps:
             kwargs["skip_steps"] = int(self.skip_steps)
             kwargs["W_skip"] = layer[SKIP_PARAMETER + suffix]
-        if state_decay is not None:
-            if self.bidirectional:
-                raise ValueError(
-                    "state_decay runs forward in time: a bidirectional layer "
-                    "cannot take it."
-                )
+        if state_decay is not None and not suffix:
             kwargs["state_decay"] = state_decay
         return kwargs
 
@@ -409,7 +406,12 @@ def backward(
             norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
             if step_grads is not None:
                 shares += step_contributions(
-                    x_dir, Hs, dA, GH, skip_steps=net.skip_steps
+                    x_dir,
+                    Hs,
+                    dA,
+                    GH,
+                    skip_steps=net.skip_steps,
+                    previous=options.get("decayed"),
                 )
             if "decay_grad" in options and input_grads is not None:
                 input_grads["state_decay"] = from_chunks(
@@ -432,14 +434,17 @@ def backward(
     return grads + [dV, dc]
 
 
-def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
+def step_contributions(X, Hs, dA, GH, *, skip_steps=None, previous=None):
     """Each step's share of one layer's gradients, summed over the batch.
 
     ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
     ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
-    Returns arrays ``(T, *shape)`` for ``weight_ih``, ``weight_hh``,
-    ``bias_ih``, ``bias_hh`` (and ``weight_skip`` with ``skip_steps``); their
-    sums over T are the layer's gradients.
+    ``previous`` (same shape as ``Hs``) is the previous state the cell read
+    at each step when that is not the previous step's state (GRU-D: the
+    decayed state, the kernel's ``decayed``). Returns arrays ``(T, *shape)``
+    for ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (and
+    ``weight_skip`` with ``skip_steps``); their sums over T are the layer's
+    gradients.
     """
     C, T, S, _ = X.shape
 
@@ -448,8 +453,11 @@ def step_contributions(X, Hs, dA, GH, *, skip_steps=None):
 
     d_in, d_hid = by_step(dA[..., :GH]), by_step(dA[..., -GH:])
     H = by_step(Hs)
-    H_prev = np.zeros_like(H)
-    H_prev[1:] = H[:-1]
+    if previous is None:
+        H_prev = np.zeros_like(H)
+        H_prev[1:] = H[:-1]
+    else:
+        H_prev = by_step(previous)
     shares = [
         d_in.transpose(0, 2, 1) @ by_step(X),
         d_hid.transpose(0, 2, 1) @ H_prev,

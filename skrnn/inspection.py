@@ -30,7 +30,7 @@ def temporal_gradient_norms(
 
     Parameters
     ----------
-    estimator : fitted RNN/LSTM/GRU regressor or classifier
+    estimator : fitted RNN/LSTM/GRU/GRU-D regressor or classifier
         The model whose gradients are read.
     X : array-like, as in the estimator's ``fit``
         Sequences.
@@ -43,7 +43,8 @@ def temporal_gradient_norms(
         from step t + 1 (truncated BPTT cuts the latter), over all sequences
         and units. 'weights': step t's share of the gradient of the layer's
         weights and biases (the unrolled network's copy used at step t; the
-        shares sum to the gradient), which ``solver='simplex'`` mixes.
+        shares sum to the gradient), which ``solver='simplex'`` mixes. For
+        GRU-D, the first layer's row counts its decay parameters too.
 
     Returns
     -------
@@ -68,7 +69,8 @@ def temporal_gradient_norms(
         raise TypeError(
             "temporal_gradient_norms supports the gradient-trained estimators "
             "(RNNRegressor, RNNClassifier, LSTMRegressor, LSTMClassifier, "
-            f"GRURegressor, GRUClassifier), not {type(estimator).__name__}, "
+            "GRURegressor, GRUClassifier, GRUDRegressor, GRUDClassifier), not "
+            f"{type(estimator).__name__}, "
             "which has no gradient through time."
         )
     if of not in ("states", "weights"):
@@ -81,7 +83,7 @@ def temporal_gradient_norms(
     n_threads = effective_n_threads(estimator.n_jobs)
     with blas_single_threaded():
         estimator._loss_grad(
-            X,
+            estimator._training_inputs(X, lengths),
             lengths,
             Y,
             sw,
@@ -93,5 +95,8 @@ def temporal_gradient_norms(
     if of == "states":
         return np.array(norms)
     return np.array(
-        [_solvers.step_share_norms(shares[k : k + 4]) for k in range(0, len(shares), 4)]
+        [
+            _solvers.step_share_norms([shares[i] for i in row])
+            for row in estimator._share_rows()
+        ]
     )

@@ -19,6 +19,9 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.GRURegressor(batch_size=200),
     skrnn.LSTMClassifier(batch_size=200),
     skrnn.GRUDClassifier(batch_size=200),
+    # GRU-D's common parameters: stacked layers, bidirectional
+    skrnn.GRUDRegressor(hidden_layer_sizes=(8, 4)),
+    skrnn.GRUDClassifier(bidirectional=True, solver="simplex", bptt_steps=2),
     TimestepTransformer(StandardScaler()),
     SequenceImputer(),
     SequenceImputer(add_indicator=True, add_time_since=True),

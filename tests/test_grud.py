@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skrnn import _grud
+from skrnn import _grud, _network
 
 
 def _problem(rng, n=5, T=7, F=3, H=4, missing=0.4, dtype=np.float64):
@@ -89,14 +89,17 @@ def test_padded_steps_keep_the_state():
         )
 
 
-def test_agrees_with_pytorch_autograd():
+@pytest.mark.parametrize("bptt_steps", [None, 2])
+def test_agrees_with_pytorch_autograd(bptt_steps):
+    """Truncated BPTT (``bptt_steps``) is autograd with the previous state
+    detached where a window starts; the decay factor keeps its gradient."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     X, times, lengths, p, x_mean = _problem(rng, n=4, T=6, F=2, H=3)
     values, mask, delta, last = _grud.observed_inputs(X, times)
     Hs, trace = _grud.forward(p, values, mask, delta, last, lengths, x_mean)
     G = rng.normal(size=Hs.shape)
-    grads = _grud.backward(p, trace, G)
+    grads = _grud.backward(p, trace, G, bptt_steps=bptt_steps)
 
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
     v, m, dl = (torch.tensor(a) for a in (values, mask, delta))
@@ -114,10 +117,11 @@ def test_agrees_with_pytorch_autograd():
         gh = torch.exp(
             -torch.relu(dl[:, t] @ tp["decay_h_weight"].T + tp["decay_h_bias"])
         )
+        cut = bptt_steps is not None and t > 0 and t % bptt_steps == 0
         hn = torch.func.functional_call(
             cell,
             {n: tp[n] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")},
-            (torch.cat([xhat, m[:, t]], 1), gh * h),
+            (torch.cat([xhat, m[:, t]], 1), gh * (h.detach() if cut else h)),
         )
         active = torch.tensor(t < lengths)[:, None]
         h = torch.where(active, hn, h)
@@ -193,16 +197,30 @@ def test_time_unit_does_not_matter():
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(years), rtol=1e-6)
 
 
-def test_identical_for_any_n_jobs():
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hidden_layer_sizes": 4},
+        {"hidden_layer_sizes": (4, 3), "bidirectional": True},
+        {"hidden_layer_sizes": 4, "bidirectional": True, "solver": "simplex"},
+    ],
+)
+def test_identical_for_any_n_jobs(params):
     from skrnn import GRUDClassifier
 
     X, y = _visits(np.random.default_rng(3))
     a = _fit(
-        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=1), X, y
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, n_jobs=1, **params),
+        X,
+        y,
     )
     b = _fit(
-        GRUDClassifier(4, max_iter=3, time_column=0, random_state=0, n_jobs=2), X, y
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, n_jobs=2, **params),
+        X,
+        y,
     )
+    for p, q in zip(a._params(), b._params(), strict=True):
+        np.testing.assert_array_equal(p, q)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
@@ -257,32 +275,28 @@ def test_time_column_out_of_range():
 
 
 @pytest.mark.parametrize(
-    "params, match",
+    "params",
     [
-        ({"hidden_layer_sizes": (4, 4)}, "one recurrent layer"),
-        ({"solver": "simplex"}, "simplex"),
-        ({"bptt_steps": 2}, "bptt_steps"),
-        ({"bidirectional": True}, "bidirectional=True is not available"),
+        {"hidden_layer_sizes": (5, 3), "bidirectional": True},
+        {"hidden_layer_sizes": (5, 3), "solver": "simplex", "bptt_steps": 2},
+        {"bidirectional": True, "pooling": "mean", "dropout": 0.2, "bptt_steps": 3},
     ],
 )
-def test_what_grud_does_not_have_is_refused(params, match):
-    from skrnn import GRUDRegressor
+def test_the_common_parameters_fit(params):
+    """What GRU-D refused before: stacked layers, bidirectional, simplex,
+    truncated BPTT, together."""
+    from skrnn import GRUDClassifier
 
     X, y = _visits(np.random.default_rng(6))
-    with pytest.raises(ValueError, match=match):
-        GRUDRegressor(**params).fit(X, y)
-
-
-def test_no_torch_export_and_no_step_gradients():
-    from skrnn import GRUDRegressor
-    from skrnn.inspection import temporal_gradient_norms
-
-    X, y = _visits(np.random.default_rng(7))
-    model = _fit(GRUDRegressor(4, max_iter=1), X, y.astype(float))
-    with pytest.raises(TypeError, match="no PyTorch equivalent"):
-        model.to_torch()
-    with pytest.raises(TypeError, match="not available for GRU-D"):
-        temporal_gradient_norms(model, X, y.astype(float))
+    clf = _fit(
+        GRUDClassifier(max_iter=3, time_column=0, random_state=0, **params), X, y
+    )
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert np.isfinite(clf.loss_curve_).all()
+    D = 2 if params.get("bidirectional") else 1
+    assert clf.output_coef_.shape == (1, D * clf._layer_sizes()[-1])
+    assert ("weight_hh_reverse" in clf.coefs_[-1]) == (D == 2)
+    assert all("decay_x_weight" not in layer for layer in clf.coefs_[1:])
 
 
 def test_skops_round_trip(tmp_path):
@@ -362,9 +376,12 @@ def _kernel_model(X, lengths, task, return_sequences, dtype, seed=0, **params):
     """A GRU-D estimator initialised on X (no training), decays of both signs."""
     from skrnn import GRUDClassifier, GRUDRegressor
 
-    common = dict(
-        hidden_layer_sizes=4, alpha=0.3, return_sequences=return_sequences, **params
-    )
+    common = {
+        "hidden_layer_sizes": 4,
+        "alpha": 0.3,
+        "return_sequences": return_sequences,
+        **params,
+    }
     if task == "regression":
         est = GRUDRegressor(time_column=0, **common)
         n_outputs = 2
@@ -454,7 +471,7 @@ def _reference_loss_grad(est, X, lengths, Y, sw):
             np.put_along_axis(dHs, argmax[:, None], dP[:, None], axis=1)
         else:
             dHs[:, -1] = dP
-    g = _grud.backward(p, trace, dHs)
+    g = _grud.backward(p, trace, dHs, bptt_steps=est.bptt_steps)
     grads = [g[name] for name in _grud.PARAMETERS] + [dZ.T @ read, dZ.sum(axis=0)]
     n = weight_total(sw, Y)
     params = [p[name] for name in _grud.PARAMETERS] + [V, c]
@@ -475,7 +492,17 @@ KERNEL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES)
+# truncated BPTT: against the reference only (finite differences see the
+# full gradient)
+BPTT_CASES = [
+    ("regression", True, {"bptt_steps": 2}),
+    ("binary", False, {"bptt_steps": 3}),
+    ("regression", False, {"bptt_steps": 1, "pooling": "mean"}),
+    ("multiclass", True, {"bptt_steps": 4}),
+]
+
+
+@pytest.mark.parametrize("task, return_sequences, params", KERNEL_CASES + BPTT_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_path_agrees_with_the_numpy_reference(
     task, return_sequences, params, dtype
@@ -501,13 +528,41 @@ def test_kernel_path_agrees_with_the_numpy_reference(
             assert np.abs(g - r).max() <= 2e-3 * max(np.abs(r).max(), 1e-3)
 
 
+def _param_names(est):
+    """Names of the arrays of ``est._params()``, for the messages."""
+    names = [
+        f"{name} (layer {k})" for k, name in _network.parameter_names(est._network())
+    ]
+    return names + list(_grud.DECAY_PARAMETERS) + ["output_coef_", "output_intercept_"]
+
+
+# the layers above the first are plain GRU layers on its states
+STACKED_CASES = [
+    ("regression", True, {"hidden_layer_sizes": (4, 3)}),
+    ("binary", False, {"hidden_layer_sizes": (4, 3)}),
+    ("regression", False, {"hidden_layer_sizes": (3, 2, 2), "pooling": "mean"}),
+    ("multiclass", False, {"hidden_layer_sizes": (3, 2), "dropout": 0.3}),
+]
+# the backward direction is a plain GRU over the same [xhat, m], reversed
+BIDIRECTIONAL_CASES = [
+    ("regression", True, {"bidirectional": True}),
+    ("binary", False, {"bidirectional": True, "hidden_layer_sizes": (4, 3)}),
+    ("regression", False, {"bidirectional": True, "pooling": "max"}),
+    ("multiclass", True, {"bidirectional": True, "dropout": 0.3}),
+]
+
+
 @pytest.mark.parametrize(
     "task, return_sequences, params",
-    KERNEL_CASES + [("regression", True, {"dropout": 0.4})],
+    KERNEL_CASES
+    + [("regression", True, {"dropout": 0.4})]
+    + STACKED_CASES
+    + BIDIRECTIONAL_CASES,
 )
 def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
     """Every parameter's gradient through the kernels (and, with dropout, a
-    fixed mask of the kernel's inputs) against central differences."""
+    fixed mask of every layer's inputs) against central differences; stacked
+    layers included."""
     rng = np.random.default_rng(12)
     X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, n=9)
     est = _kernel_model(X, lengths, task, return_sequences, np.float64, 1, **params)
@@ -523,8 +578,7 @@ def test_kernel_path_gradients_match_finite_differences(task, return_sequences, 
 
     _, grads = loss_grad(2)
     eps = 1e-6
-    names = list(_grud.PARAMETERS) + ["output_coef_", "output_intercept_"]
-    for name, p, g in zip(names, est._params(), grads, strict=True):
+    for name, p, g in zip(_param_names(est), est._params(), grads, strict=True):
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
@@ -597,3 +651,115 @@ def test_predict_is_the_reference_s_read_out(return_sequences):
     else:
         assert_allclose(got, Z[:, -1], rtol=1e-10, atol=1e-12)
         assert_allclose(states, Hs[:, -1], rtol=1e-10, atol=1e-12)
+
+
+LAYER_OPTIONS = [
+    {"hidden_layer_sizes": (4, 3)},
+    {"hidden_layer_sizes": (4, 3), "pooling": "max"},
+    {"bidirectional": True},
+    {"hidden_layer_sizes": (4, 3), "bidirectional": True, "pooling": "mean"},
+]
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("params", LAYER_OPTIONS)
+def test_predict_is_the_training_pass_s_read_out(params, return_sequences):
+    """The inference path of stacked (and bidirectional) GRU-D gives the
+    outputs of the training pass, whose gradients the finite differences
+    check."""
+    from skrnn._layout import from_chunks
+
+    rng = np.random.default_rng(16)
+    X, lengths, _, _ = _kernel_problem(rng, "regression", return_sequences, n=40)
+    est = _kernel_model(
+        X, lengths, "regression", return_sequences, np.float64, **params
+    )
+    inputs, gamma_h, _ = est._decayed(est._training_inputs(X, lengths))
+    trace = _network.forward(est._network(), inputs, lengths, 2, state_decay=gamma_h)
+    got = est._raw_outputs(X, lengths)
+    if return_sequences:
+        want = from_chunks(trace.Z, trace.chunking, X.shape[0])
+        real = np.arange(X.shape[1])[None, :] < lengths[:, None]
+        assert_allclose(got[real], want[real], rtol=1e-10, atol=1e-12)
+    else:
+        assert_allclose(got, trace.Z, rtol=1e-10, atol=1e-12)
+        assert_allclose(est.transform(X), trace.pooled, rtol=1e-10, atol=1e-12)
+
+
+def test_stacked_layers_fit_with_the_decay_on_the_first():
+    from skrnn import GRUDClassifier
+
+    X, y = _visits(np.random.default_rng(17))
+    clf = _fit(GRUDClassifier((6, 4), max_iter=3, time_column=0, random_state=0), X, y)
+    assert len(clf.coefs_) == 2
+    assert clf.coefs_[0]["decay_h_weight"].shape == (6, 3)
+    assert clf.coefs_[1]["weight_ih"].shape == (12, 6)
+    assert set(clf.coefs_[1]) == set(_network.LAYER_PARAMETERS)
+    assert clf.output_coef_.shape == (1, 4)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    params = clf._params()
+    assert len(params) == len(clf._penalised()) == 8 + 4 + 2
+    clf._set_params_arrays([p + 1 for p in params])
+    for p, q in zip(params, clf._params(), strict=True):
+        assert_allclose(q, p + 1)
+
+
+def test_truncated_bptt_cuts_the_gradient_and_a_long_window_does_not():
+    rng = np.random.default_rng(18)
+    X, lengths, Y, sw = _kernel_problem(rng, "regression", True)
+    grads = {}
+    for window in (None, 2, X.shape[1]):
+        est = _kernel_model(
+            X, lengths, "regression", True, np.float64, bptt_steps=window
+        )
+        S = est._training_inputs(X, lengths)
+        grads[window] = est._loss_grad(
+            S, lengths, Y, sw, 1, loss=est._task_spec().loss
+        )[1]
+    for full, long in zip(grads[None], grads[X.shape[1]], strict=True):
+        assert_allclose(long, full, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(grads[2][1], grads[None][1])  # weight_hh
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"hidden_layer_sizes": (4, 3), "bptt_steps": 2},
+        {"hidden_layer_sizes": (3, 2), "dropout": 0.3, "pooling": "mean"},
+        {"hidden_layer_sizes": (3, 2), "bidirectional": True},
+    ],
+)
+def test_step_shares_sum_to_the_loss_gradient(params):
+    """Each step's share of every recurrent and decay parameter's gradient
+    (what solver='simplex' and temporal_gradient_norms read): the first
+    layer's recurrent share reads the decayed state, and the shares sum over
+    the steps to the gradient."""
+    rng = np.random.default_rng(19)
+    X, lengths, Y, sw = _kernel_problem(rng, "regression", True)
+    est = _kernel_model(X, lengths, "regression", True, np.float64, **params)
+    est.alpha = 0.0  # the shares are the loss's
+    S = est._training_inputs(X, lengths)
+    masks = est._dropout_masks(X.shape[0], np.dtype(np.float64), rng)
+    shares, norms = [], []
+    _, grads = est._loss_grad(
+        S,
+        lengths,
+        Y,
+        sw,
+        2,
+        loss=est._task_spec().loss,
+        step_grads=shares,
+        step_norms=norms,
+        masks=masks,
+    )
+    n_recurrent = len(est._params()) - 2
+    D = 2 if est.bidirectional else 1
+    assert len(shares) == n_recurrent and len(norms) == D * len(est.coefs_)
+    names = _param_names(est)[:n_recurrent]
+    for name, share, g in zip(names, shares, grads[:n_recurrent], strict=True):
+        assert share.shape == (lengths.max(),) + g.shape
+        assert_allclose(share.sum(axis=0), g, rtol=1e-10, atol=1e-13, err_msg=name)
+    # the hidden decay has no state to decay at the first step
+    assert not shares[n_recurrent - 1][0].any()

@@ -103,3 +103,19 @@ def test_weight_shares_vanish_towards_the_first_steps_too():
     assert norms[0, 0] < 1e-3 * norms[0, -1]
     with pytest.raises(ValueError, match="of must be"):
         temporal_gradient_norms(est, X, y, of="gates")
+
+
+def test_weight_shares_have_one_row_per_layer_with_skip_steps_and_grud():
+    from skrnn import GRUDRegressor
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 6, 2))
+    y = X[:, 0, 0].copy()
+    skip = _fit(RNNRegressor(3, skip_steps=2, max_iter=1), X, y)
+    assert temporal_gradient_norms(skip, X, y, of="weights").shape == (1, 6)
+    X[rng.random(X.shape) < 0.3] = np.nan  # not measured
+    X[:, -1] = 1.0  # every step real
+    grud = _fit(GRUDRegressor((4, 3), max_iter=1, random_state=0), X, y)
+    for of in ("states", "weights"):
+        norms = temporal_gradient_norms(grud, X, y, of=of)
+        assert norms.shape == (2, 6) and np.isfinite(norms).all() and norms.any()

@@ -132,3 +132,29 @@ def test_simplex_trains_and_is_deterministic(cell):
     for a, b in zip(one._params(), two._params(), strict=True):
         assert_array_equal(a, b)
     assert one.score(X, y) > 0.9
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_grud_simplex_mixes_the_steps_and_lowers_the_loss():
+    """GRU-D's simplex direction (its decay parameters' per-step shares
+    mixed with the layers'): the fit lowers the loss, is not plain SGD, and
+    is the same for any n_jobs."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 6, 2))
+    y = X[:, 0, 0] + 0.5 * X[:, -1, 1]
+    X[:, 1:-1][rng.random(X[:, 1:-1].shape) < 0.3] = np.nan  # not measured
+    params = {
+        "hidden_layer_sizes": (6, 4),
+        "learning_rate_init": 0.05,
+        "batch_size": 20,
+        "max_iter": 15,
+        "simplex_threshold": 1e6,  # always the simplex direction
+        "random_state": 0,
+    }
+    one = skrnn.GRUDRegressor(solver="simplex", n_jobs=1, **params).fit(X, y)
+    two = skrnn.GRUDRegressor(solver="simplex", n_jobs=2, **params).fit(X, y)
+    sgd = skrnn.GRUDRegressor(solver="sgd", **params).fit(X, y)
+    assert one.loss_curve_[-1] < 0.5 * one.loss_curve_[0]
+    for a, b in zip(one._params(), two._params(), strict=True):
+        assert_array_equal(a, b)
+    assert not np.allclose(one._params()[0], sgd._params()[0])
