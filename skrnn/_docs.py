@@ -208,7 +208,7 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         (as reservoirpy draws them).
     leak_rate : float in (0, 1], default=1.0
         The a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
-    alpha : float or 'auto', default=1e-6
+    alpha : float or 'auto', default='auto'
         Ridge penalty of the read-out (on the mean-weighted scale: the penalty
         on the sum of squared errors is ``alpha``). ``'auto'`` chooses it from
         ``alphas`` on the training data, as ``RidgeCV`` does: sequence-to-one,
@@ -222,7 +222,10 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         fewer folds with fewer sequences; one sequence is cut into 5
         consecutive stretches of steps), scored by the squared error summed
         over the folds' steps (classifier too).
-        The chosen value is ``alpha_``.
+        The chosen value is ``alpha_``. The default 'auto' was chosen on
+        benchmarks/bench_uea.py over 1e-6, the default before
+        (benchmarks/RESULTS.md); a per-step forecast of a smooth series may
+        want a smaller ridge than the grid has (Mackey-Glass below: 1e-7).
     alphas : tuple of float, default=(1e-06, 1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
         The ridge strengths ``alpha='auto'`` chooses from (positive; the
         first of equally good ones wins). Unused for a numeric ``alpha``.

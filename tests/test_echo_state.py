@@ -288,7 +288,7 @@ def test_alpha_is_set_after_fit_and_the_classifier_can_score_loo_accuracy():
     X = rng.normal(size=(50, 6, 1))
     labels = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
     assert EchoStateClassifier(20, alpha=0.5).fit(X, labels).alpha_ == 0.5
-    assert EchoStateRegressor(20).fit(X, X[:, 0, 0]).alpha_ == 1e-6
+    assert EchoStateRegressor(20).fit(X, X[:, 0, 0]).alpha_ in ALPHAS
     clf = EchoStateClassifier(20, alpha="auto", alphas=[1e-4, 1.0], random_state=0)
     clf._loo_scoring = "accuracy"
     clf.fit(X, labels)
