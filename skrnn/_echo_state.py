@@ -168,9 +168,8 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
 
     def _loo_loss(self, targets, predictions, weights):
         """What ``alpha='auto'`` minimises over the leave-one-out predictions
-        ``(n_alphas, n_samples, n_outputs)``: one number per alpha, compared
-        lexicographically when there are several (one row per criterion)."""
-        return _weighted_squared_errors(targets, predictions, weights)
+        ``(n_samples, n_outputs)`` of one alpha: a tuple, compared in order."""
+        return (_weighted_squared_errors(targets, predictions, weights),)
 
     def _resets(self, incremental):
         return True
@@ -204,10 +203,12 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
             features = self._pooled_states(X, lengths)
             alpha = self.alpha
             if auto:
-                losses = self._loo_loss(
-                    Y[:, 0, :], _loo_predictions(features, Y[:, 0, :], sw, alphas), sw
-                )
-                alpha = alphas[np.lexsort(np.atleast_2d(losses)[::-1])[0]]
+                targets = Y[:, 0, :]
+                losses = [
+                    self._loo_loss(targets, predictions, sw)
+                    for predictions in _loo_predictions(features, targets, sw, alphas)
+                ]
+                alpha = alphas[min(range(len(alphas)), key=losses.__getitem__)]
             ridge = _RidgeSums(features.shape[1], Y.shape[2])
             ridge.add(features, Y[:, 0, :], sw)
             return self._set_readout(*ridge.solve(alpha), Y, alpha)
@@ -471,10 +472,10 @@ class _RidgeSums:
 
 
 def _weighted_squared_errors(targets, predictions, weights):
-    """``sum_i w_i ||y_i - p_i||^2`` for each of the stacked predictions."""
+    """``sum_i w_i ||y_i - p_i||^2`` (inf if it is not finite)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        errors = ((predictions - targets) ** 2).sum(axis=-1) @ weights
-    return np.where(np.isfinite(errors), errors, np.inf)
+        error = float(((predictions - targets) ** 2).sum(axis=-1) @ weights)
+    return error if np.isfinite(error) else np.inf
 
 
 def _loo_predictions(features, targets, weights, alphas):
@@ -487,7 +488,8 @@ def _loo_predictions(features, targets, weights, alphas):
     ``RidgeCV``'s generalised cross-validation with ``cv=None``). One SVD of
     the centred, scaled features serves every alpha.
 
-    Returns ``(n_alphas, n_samples, n_outputs)``, float64.
+    Yields the predictions ``(n_samples, n_outputs)`` of each alpha in
+    turn, float64.
     """
     X = features.astype(np.float64)
     total = weights.sum()
@@ -503,14 +505,12 @@ def _loo_predictions(features, targets, weights, alphas):
     projected = centred @ Vt.T
     squares = projected**2
     scaled_targets = U.T @ ((targets - mean_y) * root)
-    out = np.empty((len(alphas),) + targets.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k, alpha in enumerate(alphas):
-            shrink = 1 / (sv**2 + alpha)
-            fitted = mean_y + projected @ ((sv * shrink)[:, None] * scaled_targets)
-            leverage = weights * (squares @ shrink + 1 / total)
-            out[k] = targets - (targets - fitted) / (1 - leverage)[:, None]
-    return out
+    for alpha in alphas:
+        shrink = 1 / (sv**2 + alpha)
+        fitted = mean_y + projected @ ((sv * shrink)[:, None] * scaled_targets)
+        leverage = weights * (squares @ shrink + 1 / total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yield targets - (targets - fitted) / (1 - leverage)[:, None]
 
 
 def _step_folds(batch):
@@ -680,9 +680,8 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
         return 2 * Y - 1  # +-1 targets, as RidgeClassifier
 
     def _loo_loss(self, targets, predictions, weights):
-        errors = _weighted_squared_errors(targets, predictions, weights)
+        error = _weighted_squared_errors(targets, predictions, weights)
         if self._loo_scoring == "squared_error":
-            return errors
-        truth = self._class_index(targets)
-        hits = self._class_index(predictions) == truth
-        return np.vstack([-(hits @ weights), errors])  # ties: the squared error
+            return (error,)
+        hits = self._class_index(predictions) == self._class_index(targets)
+        return (-float(hits @ weights), error)  # ties: the squared error

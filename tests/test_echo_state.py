@@ -248,12 +248,12 @@ def test_loo_predictions_are_an_explicit_leave_one_out_loop(n_features):
     w = rng.uniform(0.2, 3.0, size=n)
     w[3] = 0.0  # a sample without weight: its LOO prediction is the fit's
     alphas = np.array([1e-3, 0.1, 10.0])
-    got = _loo_predictions(X, Y, w, alphas)
+    got = list(_loo_predictions(X, Y, w, alphas))
     for k, alpha in enumerate(alphas):
         for i in range(n):
             keep = np.arange(n) != i
             coef, intercept = _ridge(X[keep], Y[keep], w[keep], alpha)
-            assert_allclose(got[k, i], coef @ X[i] + intercept, rtol=1e-8, atol=1e-8)
+            assert_allclose(got[k][i], coef @ X[i] + intercept, rtol=1e-8, atol=1e-8)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -292,11 +292,13 @@ def test_alpha_is_set_after_fit_and_the_classifier_can_score_loo_accuracy():
     clf = EchoStateClassifier(20, alpha="auto", alphas=[1e-4, 1.0], random_state=0)
     clf._loo_scoring = "accuracy"
     clf.fit(X, labels)
-    loo = _loo_predictions(
-        clf.transform(X),
-        clf._readout_targets((labels == "up").astype(float)[:, None]),
-        np.ones(50),
-        [1e-4, 1.0],
+    loo = list(
+        _loo_predictions(
+            clf.transform(X),
+            clf._readout_targets((labels == "up").astype(float)[:, None]),
+            np.ones(50),
+            [1e-4, 1.0],
+        )
     )
     hits = [((p[:, 0] > 0) == (labels == "up")).mean() for p in loo]
     errors = [((p[:, 0] - np.where(labels == "up", 1, -1)) ** 2).sum() for p in loo]
