@@ -208,9 +208,27 @@ ECHO_STATE_PARAMETERS = """n_reservoir : int, default=100
         (as reservoirpy draws them).
     leak_rate : float in (0, 1], default=1.0
         The a in ``x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + b + W x(t-1))``.
-    alpha : float, default=1e-6
+    alpha : float or 'auto', default='auto'
         Ridge penalty of the read-out (on the mean-weighted scale: the penalty
-        on the sum of squared errors is ``alpha``).
+        on the sum of squared errors is ``alpha``). ``'auto'`` chooses it from
+        ``alphas`` on the training data, as ``RidgeCV`` does: sequence-to-one,
+        by efficient leave-one-out cross-validation (one SVD of the read-out's
+        features gives every sequence's leave-one-out prediction for every
+        alpha in closed form; weighted by ``sample_weight``, the intercept
+        unpenalised), scored by the weighted squared error (classifier: on
+        its +-1 targets, as ``RidgeClassifierCV``); with
+        ``return_sequences=True``, by cross-validation over sequences from
+        the read-out's sums (the k-th sequence with a target in fold k mod 5,
+        fewer folds with fewer sequences; one sequence is cut into 5
+        consecutive stretches of steps), scored by the squared error summed
+        over the folds' steps (classifier too).
+        The chosen value is ``alpha_``. The default 'auto' was chosen on
+        benchmarks/bench_uea.py over 1e-6, the default before
+        (benchmarks/RESULTS.md); a per-step forecast of a smooth series may
+        want a smaller ridge than the grid has (Mackey-Glass below: 1e-7).
+    alphas : tuple of float, default=(1e-06, 1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+        The ridge strengths ``alpha='auto'`` chooses from (positive; the
+        first of equally good ones wins). Unused for a numeric ``alpha``.
     washout : int, default=0
         With ``return_sequences=True``, the first ``washout`` steps of each
         sequence are left out of the read-out's fit (the reservoir forgets its
@@ -245,6 +263,9 @@ ECHO_STATE_ATTRIBUTES = """input_weights_ : ndarray of shape (n_reservoir, `n_fe
     reservoir_offsets_ : ndarray of shape (K,), int32
         The recurrent matrix as K cyclic diagonals: ``W[r, (r +
         reservoir_offsets_[k]) % n_reservoir] = reservoir_weights_[k, r]``.
+    alpha_ : float
+        The ridge penalty of the fitted read-out: ``alpha``, or the one
+        ``alpha='auto'`` chose.
     coef_ : ndarray of shape (`n_outputs_`, n_reservoir * len(pooling))
     intercept_ : ndarray of shape (`n_outputs_`,)
         The ridge read-out (per step: of shape (`n_outputs_`, n_reservoir)).

@@ -29,6 +29,12 @@ STATE_BLOCK_BYTES = 2**20
 
 POOLINGS = ("last", "mean", "max")
 
+# The ridge strengths alpha='auto' chooses from (on the sum-of-squares scale).
+ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0)
+
+# Folds of sequences that alpha='auto' scores a per-step read-out on.
+N_FOLDS = 5
+
 
 class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
     """Reservoir, states and ridge read-out shared by the two tasks.
@@ -41,7 +47,8 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         "spectral_radius": [Interval(Real, 0, None, closed="left")],
         "input_scaling": [Interval(Real, 0, None, closed="left")],
         "leak_rate": [Interval(Real, 0, 1, closed="right")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "alphas": ["array-like"],
         "washout": [Interval(Integral, 0, None, closed="left")],
         "sparsity": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions(set(POOLINGS)), tuple, list],
@@ -57,7 +64,8 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         spectral_radius=0.9,
         input_scaling=1.0,
         leak_rate=1.0,
-        alpha=1e-6,
+        alpha="auto",
+        alphas=ALPHAS,
         washout=0,
         sparsity=0.9,
         pooling="mean",
@@ -70,6 +78,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         self.input_scaling = input_scaling
         self.leak_rate = leak_rate
         self.alpha = alpha
+        self.alphas = alphas
         self.washout = washout
         self.sparsity = sparsity
         self.pooling = pooling
@@ -129,52 +138,95 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
             X0 = Xs[:, -1].copy()  # the buffer is overwritten next
 
     def _read_out_steps(self, ch, Y, sw):
-        """The steps the read-out is fitted on, in order of time.
+        """The steps the per-step read-out is fitted on, in order of time.
 
-        Returns index arrays ``(c, t, s)`` into the chunked layout, and the
-        targets and sample weights of those steps.
+        Returns index arrays ``(c, t, s)`` into the chunked layout, the
+        targets and sample weights of those steps, and the fold of each step
+        that ``alpha='auto'`` scores it in (see :func:`_step_folds`).
         """
-        if not self.return_sequences:
-            c, t, s = last_step_index(ch)
-            targets, weights = Y[:, 0, :], sw
-        else:
-            steps = np.arange(ch.n_steps)[None, :, None]
-            entries = ch.mask & (steps >= self.washout)
-            c, t, s = np.nonzero(entries)
-            batch = ch.order[c * ch.chunk_size + s]
-            targets = Y[batch, t]
-            labelled = ~np.isnan(targets).any(axis=1)
-            if not labelled.any():
-                raise ValueError(
-                    f"No step with a target is left after washout={self.washout}; "
-                    "lower washout or give longer sequences."
-                )
-            c, t, s, batch = c[labelled], t[labelled], s[labelled], batch[labelled]
-            targets = targets[labelled]
-            weights = sw[batch, t] if sw.ndim == 2 else sw[batch]
+        steps = np.arange(ch.n_steps)[None, :, None]
+        entries = ch.mask & (steps >= self.washout)
+        c, t, s = np.nonzero(entries)
+        batch = ch.order[c * ch.chunk_size + s]
+        targets = Y[batch, t]
+        labelled = ~np.isnan(targets).any(axis=1)
+        if not labelled.any():
+            raise ValueError(
+                f"No step with a target is left after washout={self.washout}; "
+                "lower washout or give longer sequences."
+            )
+        c, t, s, batch = c[labelled], t[labelled], s[labelled], batch[labelled]
+        targets = targets[labelled]
+        weights = sw[batch, t] if sw.ndim == 2 else sw[batch]
         order = np.argsort(t, kind="stable")
-        return (c[order], t[order], s[order]), targets[order], weights[order]
+        folds = _step_folds(batch[order])
+        return (c[order], t[order], s[order]), targets[order], weights[order], folds
 
     def _readout_targets(self, Y):
         """The read-out's targets from the task's encoded ``Y``."""
         raise NotImplementedError
 
+    def _loo_loss(self, targets, predictions, weights):
+        """What ``alpha='auto'`` minimises over the leave-one-out predictions
+        ``(n_samples, n_outputs)`` of one alpha: a tuple, compared in order."""
+        return (_weighted_squared_errors(targets, predictions, weights),)
+
     def _resets(self, incremental):
         return True
+
+    def _alpha_grid(self):
+        try:
+            alphas = np.asarray(self.alphas, dtype=np.float64)
+        except (TypeError, ValueError):
+            alphas = None
+        if (
+            alphas is None
+            or alphas.ndim != 1
+            or alphas.size == 0
+            or not (np.isfinite(alphas) & (alphas > 0)).all()
+        ):
+            raise ValueError(
+                "alphas must be a non-empty 1-D sequence of positive, finite ridge "
+                f"strengths for alpha='auto' to choose from, got {self.alphas!r}; "
+                "e.g. alphas=np.logspace(-6, 3, 10)."
+            )
+        return alphas
 
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         Y = self._readout_targets(Y)
         sw = sample_weight
+        alphas = self._alpha_grid()
+        auto = isinstance(self.alpha, str)
         self._check_memory(X, Y.shape[2], f"{type(self).__name__}.fit")
         self._init_reservoir(X.shape[2], X.dtype, check_random_state(self.random_state))
         if not self.return_sequences:
             features = self._pooled_states(X, lengths)
+            alpha = self.alpha
+            if auto:
+                targets = Y[:, 0, :]
+                losses = [
+                    self._loo_loss(targets, predictions, sw)
+                    for predictions in _loo_predictions(features, targets, sw, alphas)
+                ]
+                alpha = alphas[min(range(len(alphas)), key=losses.__getitem__)]
             ridge = _RidgeSums(features.shape[1], Y.shape[2])
             ridge.add(features, Y[:, 0, :], sw)
-            return self._set_readout(*ridge.solve(self.alpha), Y)
+            return self._set_readout(*ridge.solve(alpha), Y, alpha)
         ch = make_chunking(lengths)
-        (c, t, s), targets, weights = self._read_out_steps(ch, Y, sw)
-        ridge = _RidgeSums(self.n_reservoir, targets.shape[1])
+        (c, t, s), targets, weights, folds = self._read_out_steps(ch, Y, sw)
+        n_folds = folds.max() + 1 if auto else 1
+        sums = [_RidgeSums(self.n_reservoir, targets.shape[1]) for _ in range(n_folds)]
+
+        def add(states, part):
+            if n_folds == 1:
+                sums[0].add(states, targets[part], weights[part])
+                return
+            fold = folds[part]
+            for k, ridge in enumerate(sums):
+                rows = np.flatnonzero(fold == k)
+                entries = rows + part.start
+                ridge.add(states[rows], targets[entries], weights[entries])
+
         n_threads = effective_n_threads(self.n_jobs)
         # With fewer chunks than threads, a thread the reservoir leaves idle
         # sums one block's read-out products while the next block runs; the
@@ -187,23 +239,20 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
             pending = None
             for t0, Xs in self._state_blocks(X, ch, n_threads):
                 part = slice(*np.searchsorted(t, [t0, t0 + Xs.shape[1]]))
-                block = (
-                    Xs[c[part], t[part] - t0, s[part]],
-                    targets[part],
-                    weights[part],
-                )
+                block = (Xs[c[part], t[part] - t0, s[part]], part)
                 if pending is not None:
                     pending.result()
                 if overlap:
-                    pending = pool.submit(ridge.add, *block)
+                    pending = pool.submit(add, *block)
                 else:
-                    ridge.add(*block)
+                    add(*block)
             if pending is not None:
                 pending.result()
-            coef, intercept = ridge.solve(self.alpha)
-        return self._set_readout(coef, intercept, targets)
+            alpha = _fold_alpha(sums, alphas) if auto else self.alpha
+            coef, intercept = _RidgeSums.combine(sums).solve(alpha)
+        return self._set_readout(coef, intercept, targets, alpha)
 
-    def _set_readout(self, coef, intercept, targets):
+    def _set_readout(self, coef, intercept, targets, alpha):
         dtype = self.input_weights_.dtype
         with np.errstate(over="ignore"):
             coef, intercept = coef.astype(dtype), intercept.astype(dtype)
@@ -213,6 +262,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
                 f"{np.nanmax(np.abs(targets)):.3g}); scale y, or pass X as float64."
             )
         self.coef_, self.intercept_ = coef, intercept
+        self.alpha_ = float(alpha)
         self.n_outputs_ = self.coef_.shape[0]
         return self
 
@@ -354,16 +404,29 @@ class _RidgeSums:
     """Weighted ridge with an unpenalised intercept, from sums over blocks.
 
     Minimises ``sum_i w_i ||y_i - W x_i - b||^2 + alpha ||W||^2``: ``add``
-    accumulates the weighted sums of ``x``, ``y``, ``x x'`` and ``x y'`` (in
-    float64), ``solve`` solves the centred normal equations by Cholesky.
+    accumulates the weighted sums of ``x``, ``y``, ``y * y``, ``x x'`` and
+    ``x y'`` (in float64), ``solve`` solves the centred normal equations by
+    Cholesky, ``squared_errors`` gives ``sum_i w_i (y_i - W x_i - b)^2`` per
+    output from the sums alone.
     """
 
     def __init__(self, n_features, n_outputs):
         self.total = 0.0
         self.sum_x = np.zeros(n_features)
         self.sum_y = np.zeros(n_outputs)
+        self.yy = np.zeros(n_outputs)
         self.xx = np.zeros((n_features, n_features))
         self.xy = np.zeros((n_features, n_outputs))
+
+    @classmethod
+    def combine(cls, parts, leave_out=None):
+        """The sums of ``parts``, but for ``parts[leave_out]``."""
+        out = cls(*parts[0].xy.shape)
+        for k, part in enumerate(parts):
+            if k != leave_out:
+                for name, value in vars(part).items():
+                    setattr(out, name, getattr(out, name) + value)
+        return out
 
     def add(self, states, targets, weights):
         root = np.sqrt(weights)[:, None]
@@ -371,10 +434,11 @@ class _RidgeSums:
         self.total += weights.sum()
         self.sum_x += root[:, 0] @ rooted
         self.sum_y += weights @ targets
+        self.yy += weights @ targets**2
         self.xx += rooted.T @ rooted  # NumPy's syrk: half a general product
         self.xy += rooted.T @ (targets * root)
 
-    def solve(self, alpha):
+    def _centred(self):
         if not self.total > 0:
             raise ValueError(
                 "All sample weights of the steps with a target are zero; give "
@@ -382,13 +446,113 @@ class _RidgeSums:
             )
         mean_x, mean_y = self.sum_x / self.total, self.sum_y / self.total
         gram = self.xx / self.total - np.outer(mean_x, mean_x)
-        gram[np.diag_indices_from(gram)] += alpha / self.total
         rhs = self.xy / self.total - np.outer(mean_x, mean_y)
+        return mean_x, mean_y, gram, rhs
+
+    def solve(self, alpha):
+        mean_x, mean_y, gram, rhs = self._centred()
+        gram[np.diag_indices_from(gram)] += alpha / self.total
         try:
             coef = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), rhs)
         except scipy.linalg.LinAlgError:  # singular without a ridge: least norm
             coef = scipy.linalg.lstsq(gram, rhs)[0]
         return coef.T, mean_y - coef.T @ mean_x
+
+    def squared_errors(self, coef, intercept):
+        """``sum_i w_i (y_i - coef x_i - intercept)^2`` per output."""
+        fitted_xy = np.einsum("op,po->o", coef, self.xy)
+        fitted_xx = np.einsum("op,pq,oq->o", coef, self.xx, coef)
+        return (
+            self.yy
+            - 2 * (fitted_xy + intercept * self.sum_y)
+            + fitted_xx
+            + 2 * intercept * (coef @ self.sum_x)
+            + self.total * intercept**2
+        )
+
+
+def _weighted_squared_errors(targets, predictions, weights):
+    """``sum_i w_i ||y_i - p_i||^2`` (inf if it is not finite)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = float(((predictions - targets) ** 2).sum(axis=-1) @ weights)
+    return error if np.isfinite(error) else np.inf
+
+
+def _loo_predictions(features, targets, weights, alphas):
+    """Leave-one-out predictions of the weighted ridge for every alpha.
+
+    The ridge of :class:`_RidgeSums` (unpenalised intercept) fitted to all
+    samples but ``i`` predicts sample ``i`` as ``y_i - e_i / (1 - h_i)``,
+    with ``e_i`` the residual of the fit to all samples and ``h_i`` the
+    diagonal of its hat matrix in the sqrt(w)-scaled problem (Allen's PRESS;
+    ``RidgeCV``'s generalised cross-validation with ``cv=None``). One SVD of
+    the centred, scaled features serves every alpha.
+
+    Yields the predictions ``(n_samples, n_outputs)`` of each alpha in
+    turn, float64.
+    """
+    X = features.astype(np.float64)
+    total = weights.sum()
+    mean_x, mean_y = weights @ X / total, weights @ targets / total
+    centred = X - mean_x
+    root = np.sqrt(weights)[:, None]
+    try:
+        U, sv, Vt = scipy.linalg.svd(centred * root, full_matrices=False)
+    except scipy.linalg.LinAlgError:  # gesdd did not converge
+        U, sv, Vt = scipy.linalg.svd(
+            centred * root, full_matrices=False, lapack_driver="gesvd"
+        )
+    projected = centred @ Vt.T
+    squares = projected**2
+    scaled_targets = U.T @ ((targets - mean_y) * root)
+    for alpha in alphas:
+        shrink = 1 / (sv**2 + alpha)
+        fitted = mean_y + projected @ ((sv * shrink)[:, None] * scaled_targets)
+        leverage = weights * (squares @ shrink + 1 / total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yield targets - (targets - fitted) / (1 - leverage)[:, None]
+
+
+def _step_folds(batch):
+    """The fold of each labelled step ``alpha='auto'`` scores it in.
+
+    ``batch`` is each step's sequence, the steps in order of time. The
+    sequences with a target in turn: the k-th goes to fold ``k % N_FOLDS``
+    (fewer folds with fewer sequences); a single sequence is cut into
+    ``N_FOLDS`` consecutive stretches of steps.
+    """
+    sequences = np.unique(batch)
+    if sequences.size == 1:
+        n = batch.size
+        return (np.arange(n) * min(N_FOLDS, n) // n).astype(np.intp)
+    n_folds = min(N_FOLDS, sequences.size)
+    return (np.searchsorted(sequences, batch) % n_folds).astype(np.intp)
+
+
+def _fold_alpha(sums, alphas):
+    """The alpha whose read-out, fitted to all folds but one from the sums,
+    has the smallest summed squared error on the fold left out."""
+    errors = np.zeros(len(alphas))
+    scored = False
+    for k, held_out in enumerate(sums):
+        train = _RidgeSums.combine(sums, leave_out=k)
+        if not (train.total > 0 and held_out.total > 0):
+            continue
+        scored = True
+        mean_x, mean_y, gram, rhs = train._centred()
+        eigenvalues, V = scipy.linalg.eigh(gram)
+        projected = V.T @ rhs
+        for j, alpha in enumerate(alphas):
+            shrink = 1 / (np.maximum(eigenvalues, 0) + alpha / train.total)
+            coef = (V @ (shrink[:, None] * projected)).T
+            intercept = mean_y - coef @ mean_x
+            errors[j] += held_out.squared_errors(coef, intercept).sum()
+    if not scored:
+        raise ValueError(
+            "alpha='auto' needs targets with positive weight in at least two "
+            "sequences, or several steps of one; pass a number as alpha instead."
+        )
+    return alphas[np.argmin(errors)]
 
 
 @format_docstring
@@ -483,7 +647,8 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
         spectral_radius=0.9,
         input_scaling=1.0,
         leak_rate=1.0,
-        alpha=1e-6,
+        alpha="auto",
+        alphas=ALPHAS,
         washout=0,
         sparsity=0.9,
         pooling="mean",
@@ -498,6 +663,7 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
             input_scaling=input_scaling,
             leak_rate=leak_rate,
             alpha=alpha,
+            alphas=alphas,
             washout=washout,
             sparsity=sparsity,
             pooling=pooling,
@@ -507,5 +673,15 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
         )
         self.class_weight = class_weight
 
+    # How alpha='auto' scores the leave-one-out decisions (benchmarks/RESULTS.md)
+    _loo_scoring = "squared_error"
+
     def _readout_targets(self, Y):
         return 2 * Y - 1  # +-1 targets, as RidgeClassifier
+
+    def _loo_loss(self, targets, predictions, weights):
+        error = _weighted_squared_errors(targets, predictions, weights)
+        if self._loo_scoring == "squared_error":
+            return (error,)
+        hits = self._class_index(predictions) == self._class_index(targets)
+        return (-float(hits @ weights), error)  # ties: the squared error

@@ -4,9 +4,17 @@ import numpy as np
 import pytest
 from helpers import ragged_problem
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 
 from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state
-from skrnn._echo_state import _recurrent_matrix
+from skrnn._echo_state import (
+    ALPHAS,
+    _fold_alpha,
+    _loo_predictions,
+    _recurrent_matrix,
+    _RidgeSums,
+    _step_folds,
+)
 from skrnn._layout import from_chunks, make_chunking
 from skrnn.datasets import make_mackey_glass
 
@@ -223,3 +231,161 @@ def test_pooling_default_is_the_mean_and_a_bad_pooling_is_an_error():
             EchoStateClassifier(pooling=bad).fit(X, labels)
     with pytest.raises(ValueError, match="pooling"):
         EchoStateClassifier(pooling="median").fit(X, labels)
+
+
+def _ridge(features, targets, weights, alpha):
+    ridge = _RidgeSums(features.shape[1], targets.shape[1])
+    ridge.add(features, targets, weights)
+    return ridge.solve(alpha)
+
+
+@pytest.mark.parametrize("n_features", [4, 9])  # fewer and more than samples
+def test_loo_predictions_are_an_explicit_leave_one_out_loop(n_features):
+    rng = np.random.default_rng(7)
+    n = 8
+    X = rng.normal(size=(n, n_features))
+    Y = X[:, :2] @ rng.normal(size=(2, 2)) + 0.5 * rng.normal(size=(n, 2))
+    w = rng.uniform(0.2, 3.0, size=n)
+    w[3] = 0.0  # a sample without weight: its LOO prediction is the fit's
+    alphas = np.array([1e-3, 0.1, 10.0])
+    got = list(_loo_predictions(X, Y, w, alphas))
+    for k, alpha in enumerate(alphas):
+        for i in range(n):
+            keep = np.arange(n) != i
+            coef, intercept = _ridge(X[keep], Y[keep], w[keep], alpha)
+            assert_allclose(got[k][i], coef @ X[i] + intercept, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_auto_alpha_agrees_with_ridgecv(dtype):
+    rng = np.random.default_rng(8)
+    X, lengths = ragged_problem(rng, n=70, max_steps=10, n_features=2)
+    X = X.astype(dtype)
+    y = np.nanmean(X[:, :, 0], axis=1) + 0.5 * rng.normal(size=70)
+    w = rng.uniform(0.5, 2.0, size=70)
+    esn = EchoStateRegressor(30, alpha="auto", random_state=0)
+    esn.fit(X, y, sample_weight=w)
+    features = esn.transform(X).astype(np.float64)
+    ref = RidgeCV(alphas=ALPHAS).fit(features, y, sample_weight=w)
+    assert esn.alpha_ == ref.alpha_ and 1e-6 < esn.alpha_ < 1e3
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(esn.coef_[0], ref.coef_, rtol=tol, atol=tol * scale)
+    assert_allclose(esn.intercept_[0], ref.intercept_, rtol=tol, atol=tol)
+    assert esn.coef_.dtype == dtype
+
+    labels = np.array(["a", "b", "c"])[np.digitize(y, [-0.3, 0.3])]
+    clf = EchoStateClassifier(30, alpha="auto", random_state=0).fit(X, labels)
+    features = clf.transform(X).astype(np.float64)
+    ref = RidgeClassifierCV(alphas=ALPHAS).fit(features, labels)
+    assert clf.alpha_ == ref.alpha_
+    assert_allclose(clf.coef_, ref.coef_, rtol=tol, atol=tol * np.abs(ref.coef_).max())
+    assert_array_equal(clf.predict(X), ref.predict(features))
+
+
+def test_alpha_is_set_after_fit_and_the_classifier_can_score_loo_accuracy():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(50, 6, 1))
+    labels = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    assert EchoStateClassifier(20, alpha=0.5).fit(X, labels).alpha_ == 0.5
+    assert EchoStateRegressor(20).fit(X, X[:, 0, 0]).alpha_ in ALPHAS
+    clf = EchoStateClassifier(20, alpha="auto", alphas=[1e-4, 1.0], random_state=0)
+    clf._loo_scoring = "accuracy"
+    clf.fit(X, labels)
+    loo = list(
+        _loo_predictions(
+            clf.transform(X),
+            clf._readout_targets((labels == "up").astype(float)[:, None]),
+            np.ones(50),
+            [1e-4, 1.0],
+        )
+    )
+    hits = [((p[:, 0] > 0) == (labels == "up")).mean() for p in loo]
+    errors = [((p[:, 0] - np.where(labels == "up", 1, -1)) ** 2).sum() for p in loo]
+    best = max(range(2), key=lambda k: (hits[k], -errors[k]))
+    assert clf.alpha_ == [1e-4, 1.0][best]
+
+
+def test_bad_alphas_are_an_error():
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(20, 5, 1))
+    for bad in [[], [0.1, -1.0], [0.0], [[1.0, 2.0]], [np.nan], ["a"]]:
+        with pytest.raises(ValueError, match="alphas must be a non-empty 1-D"):
+            EchoStateRegressor(alpha="auto", alphas=bad).fit(X, np.ones(20))
+    with pytest.raises(ValueError, match="alpha"):
+        EchoStateRegressor(alpha="best").fit(X, np.ones(20))
+    with pytest.raises(ValueError, match="alpha='auto' needs"):
+        EchoStateRegressor(alpha="auto", return_sequences=True).fit(
+            X[:1, :1], np.ones((1, 1))
+        )
+
+
+def test_step_folds():
+    # the sequences with targets in turn (0, 1, 2, 4, 5, 7, 9), the k-th in fold k % 5
+    assert_array_equal(
+        _step_folds(np.array([4, 0, 2, 0, 9, 7, 5, 1])), [3, 0, 2, 0, 1, 0, 4, 1]
+    )
+    assert_array_equal(_step_folds(np.array([1, 0, 1])), [1, 0, 1])
+    assert_array_equal(_step_folds(np.zeros(10, int)), np.arange(10) // 2)
+
+
+def test_fold_alpha_is_an_explicit_cross_validation():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(60, 5))
+    Y = X[:, :2] @ rng.normal(size=(2, 2)) + rng.normal(size=(60, 2))
+    w = rng.uniform(0.2, 2.0, size=60)
+    folds = rng.integers(0, 4, size=60)
+    alphas = np.logspace(-3, 3, 7)
+    sums = []
+    for k in range(4):
+        part = _RidgeSums(5, 2)
+        rows = folds == k
+        part.add(X[rows], Y[rows], w[rows])
+        sums.append(part)
+        coef, intercept = _ridge(X, Y, w, 0.3)
+        direct = w[rows] @ (Y[rows] - X[rows] @ coef.T - intercept) ** 2
+        assert_allclose(part.squared_errors(coef, intercept), direct, rtol=1e-10)
+    errors = np.zeros(len(alphas))
+    for j, alpha in enumerate(alphas):
+        for k in range(4):
+            out = folds == k
+            coef, intercept = _ridge(X[~out], Y[~out], w[~out], alpha)
+            errors[j] += w[out] @ ((Y[out] - X[out] @ coef.T - intercept) ** 2).sum(1)
+    assert _fold_alpha(sums, alphas) == alphas[np.argmin(errors)]
+
+
+def test_auto_alpha_per_step_scores_folds_of_sequences(monkeypatch):
+    monkeypatch.setattr(_echo_state, "STATE_BLOCK_BYTES", 3000)  # several blocks
+    rng = np.random.default_rng(12)
+    X, lengths = ragged_problem(rng, n=23, max_steps=9, n_features=1)
+    Y = np.cumsum(np.nan_to_num(X[:, :, 0]), axis=1) + 0.3 * rng.normal(
+        size=X.shape[:2]
+    )
+    alphas = np.logspace(-4, 2, 7)
+    esn = EchoStateRegressor(
+        15,
+        alpha="auto",
+        alphas=alphas,
+        washout=1,
+        return_sequences=True,
+        random_state=0,
+    ).fit(X, Y)
+    states = [_reference_states(esn, X[i], n)[1:] for i, n in enumerate(lengths)]
+    targets = [Y[i, 1:n, None] for i, n in enumerate(lengths)]
+    fold = np.arange(23) % 5
+    errors = np.zeros(len(alphas))
+    for j, alpha in enumerate(alphas):
+        for k in range(5):
+            train = np.flatnonzero(fold != k)
+            F = np.vstack([states[i] for i in train])
+            T = np.vstack([targets[i] for i in train])
+            coef, intercept = _ridge(F, T, np.ones(len(F)), alpha)
+            for i in np.flatnonzero(fold == k):
+                errors[j] += ((targets[i] - states[i] @ coef.T - intercept) ** 2).sum()
+    assert esn.alpha_ == alphas[np.argmin(errors)]
+    F, T = np.vstack(states), np.vstack(targets)
+    coef, intercept = _ridge(F, T, np.ones(len(F)), esn.alpha_)
+    assert_allclose(esn.coef_, coef, rtol=1e-8, atol=1e-10)
+
+    one = EchoStateRegressor(15, alpha="auto", return_sequences=True, random_state=0)
+    assert one.fit(X[:1], Y[:1]).alpha_ in ALPHAS
