@@ -227,7 +227,9 @@ def run_galvan(method, T, seed, args):
     start = time.perf_counter()
     # one step on one minibatch creates the weights, which are then replaced
     # (momentum 0 keeps no trace of that step in the solver)
-    est.partial_fit(*galvan_temporal_order(args.batch, T, data_rng, dtype), classes)
+    est.partial_fit(
+        *galvan_temporal_order(args.batch, T, data_rng, dtype), classes=classes
+    )
     galvan_initialise(est, GALVAN_RADIUS.get(method, 1.2), seed)
     error, train_seconds, train_cpu = np.inf, 0.0, 0.0
     for update in range(1, args.updates + 1):
