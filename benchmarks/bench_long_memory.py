@@ -67,8 +67,8 @@ lines) instead of the epoch protocol above, for the plain RNN methods
   ``GaussianInit`` objects do), biases zero; the recurrent matrix rescaled
   to spectral radius 1.2 ('sr1.2-*', 'leaky*', 'skip') or 0.7
   ('plain-sgd': his rho < 1 runs);
-- training: plain SGD (no momentum) at learning rate 10^-3, the step
-  clipped at global L2 norm 1, no L2 penalty; the test error is measured
+- training: learning rate 10^-3 for every solver; 'sgd' is his plain SGD
+  (no momentum); the step clipped at global L2 norm 1, no L2 penalty; the test error is measured
   every ``--check-every`` (default 200) updates and the run stops at the
   first error under 1 % or after ``--updates`` updates.
 
@@ -226,7 +226,7 @@ def run_galvan(method, T, seed, args):
     classes = np.arange(4)
     start = time.perf_counter()
     # one step on one minibatch creates the weights, which are then replaced
-    # (momentum 0 keeps no trace of that step in the solver)
+    # (SGD without momentum keeps no trace of that step; Adam keeps its moments)
     est.partial_fit(
         *galvan_temporal_order(args.batch, T, data_rng, dtype), classes=classes
     )
