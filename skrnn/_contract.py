@@ -107,16 +107,36 @@ class SequenceModel(ABC):
         return tags
 
 
+# Fitted lists that a fit only appends to (or replaces by a new list). A
+# state copy keeps such a list and its length, not its items: the copies
+# taken at every partial_fit call then cost the same after a million calls
+# as after one (copying the items made a long partial_fit loop quadratic).
+HISTORIES = frozenset({"loss_curve_", "validation_scores_", "validation_loss_curve_"})
+
+
+@dataclass(frozen=True)
+class _History:
+    items: list
+    length: int
+
+
 def state_copy(estimator):
     """A copy of everything a fit may change: the estimator's ``__dict__`` with
     its fitted state copied and its constructor parameters kept by reference
-    (a ``random_state`` instance stays the caller's object)."""
+    (a ``random_state`` instance stays the caller's object); the lists of
+    ``HISTORIES`` by reference and length."""
     params = _param_names(type(estimator))
-    return {
-        key: value if key in params else _copied(value)
-        for key, value in vars(estimator).items()
-        if key != "_fit_checkpoint"
-    }
+    state = {}
+    for key, value in vars(estimator).items():
+        if key == "_fit_checkpoint":
+            continue
+        if key in params:
+            state[key] = value
+        elif key in HISTORIES and isinstance(value, list):
+            state[key] = _History(value, len(value))
+        else:
+            state[key] = _copied(value)
+    return state
 
 
 def restore_state(estimator, state):
@@ -124,7 +144,11 @@ def restore_state(estimator, state):
     params = _param_names(type(estimator))
     kept = {key: value for key, value in vars(estimator).items() if key in params}
     vars(estimator).clear()
-    vars(estimator).update(state)
+    for key, value in state.items():
+        if isinstance(value, _History):
+            del value.items[value.length :]
+            value = value.items
+        vars(estimator)[key] = value
     vars(estimator).update(kept)
 
 

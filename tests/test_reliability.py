@@ -24,6 +24,7 @@ from skrnn import (
     RNNRegressor,
     _memory,
 )
+from skrnn._contract import restore_state, state_copy
 from skrnn._echo_state import BaseEchoState
 
 GRADIENT = [
@@ -167,6 +168,32 @@ def test_interrupted_partial_fit_leaves_the_fitted_model(cls, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         est.partial_fit(X, y)
     assert_same_state(est, before)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_state_copy_keeps_histories_by_length(early_stopping):
+    # the copy before every partial_fit call must not copy the items of the
+    # growing loss_curve_ (a long partial_fit loop was quadratic), and a
+    # restore must still cut what a failed call appended
+    X, y = problem(RNNRegressor)
+    est = make(RNNRegressor, max_iter=2, early_stopping=early_stopping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    names = ["loss_curve_"]
+    if early_stopping:
+        names += ["validation_scores_", "validation_loss_curve_"]
+    state = state_copy(est)
+    lists = {name: getattr(est, name) for name in names}
+    before = {name: list(lists[name]) for name in names}
+    for name in names:
+        assert state[name].items is lists[name]
+    for name in names:  # what a later fit appends before it fails
+        getattr(est, name).append(0.5)
+    restore_state(est, state)
+    for name in names:
+        assert getattr(est, name) is lists[name]
+        assert getattr(est, name) == before[name]
 
 
 @pytest.mark.parametrize("cls", [RNNRegressor, GRUClassifier])
