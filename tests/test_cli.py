@@ -300,6 +300,15 @@ atomic_write(sys.argv[1], write)
 """
 
 
+def _sigint_default():
+    # Run in the child before exec: a process started in the background by a
+    # non-interactive shell passes SIGINT on ignored, and Ctrl-C would then
+    # do nothing in the child.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGINT"])
 def test_a_killed_write_leaves_the_old_file(tmp_path, signal_name):
     import signal
@@ -312,6 +321,7 @@ def test_a_killed_write_leaves_the_old_file(tmp_path, signal_name):
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,  # import the installed skrnn, not the source tree
+        preexec_fn=_sigint_default,
     )
     assert proc.stdout.readline() == "writing\n"
     proc.send_signal(getattr(signal, signal_name))
@@ -350,6 +360,7 @@ def test_interrupted_train_leaves_a_whole_model(visits_csv, trained, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        preexec_fn=_sigint_default,
     )
     assert proc.stderr.readline().startswith("training ")
     proc.send_signal(signal.SIGINT)

@@ -2,6 +2,7 @@
 
 import _thread
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -259,8 +260,18 @@ def test_an_exception_in_fit_leaves_the_previous_state(cls, fitted, monkeypatch)
             est.predict(X)
 
 
+@pytest.fixture
+def sigint_raises():
+    # A process started in the background by a non-interactive shell
+    # inherits SIGINT ignored, and then interrupt_main does nothing (the fit
+    # below would run for ever): give SIGINT Python's own handler meanwhile.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("cls", [LSTMClassifier, EMRecurrentRegressor])
-def test_a_real_keyboard_interrupt_stops_a_long_fit(cls):
+def test_a_real_keyboard_interrupt_stops_a_long_fit(cls, sigint_raises):
     X, y = problem(cls)
     params = {"max_iter": 10**6, "tol": 0.0}
     params["n_iter_no_change"] = np.inf if cls in GRADIENT else 10**6
