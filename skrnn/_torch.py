@@ -73,10 +73,7 @@ def to_torch(estimator):
                 target = getattr(module, base + "_l0" + reverse)
                 target.copy_(torch.from_numpy(np.asarray(value)))
         layers.append(module)
-    readout = torch.nn.Linear(*estimator.output_coef_.shape[::-1]).to(dtype)
-    with torch.no_grad():
-        readout.weight.copy_(torch.from_numpy(estimator.output_coef_))
-        readout.bias.copy_(torch.from_numpy(estimator.output_intercept_))
+    readout = _readout(torch, estimator, dtype)
     pooling = estimator._pooling()
 
     class SkrnnModule(torch.nn.Module):
@@ -107,17 +104,7 @@ def to_torch(estimator):
                 x, _ = unpack(out, batch_first=True, total_length=T)
             if self.return_sequences:
                 return self.readout(x)
-            rows = torch.arange(B)
-            real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]
-            if self.pooling == "mean":
-                h = (x * real).sum(dim=1) / lengths[:, None].to(x.dtype)
-            elif self.pooling == "max":
-                h = x.masked_fill(~real, -torch.inf).max(dim=1).values
-            else:
-                h = x[rows, lengths - 1]
-                if self.bidirectional:
-                    half = h.shape[1] // 2
-                    h = torch.cat([h[:, :half], x[rows, 0, half:]], dim=1)
+            h = _pool(torch, x, lengths, self.pooling, self.bidirectional)
             return self.readout(h)
 
     return SkrnnModule()
@@ -200,10 +187,7 @@ def grud_to_torch(estimator):
     )
     bidirectional = estimator.bidirectional
     time_index = estimator._time_index()
-    readout = torch.nn.Linear(*estimator.output_coef_.shape[::-1]).to(dtype)
-    with torch.no_grad():
-        readout.weight.copy_(torch.from_numpy(estimator.output_coef_))
-        readout.bias.copy_(torch.from_numpy(estimator.output_intercept_))
+    readout = _readout(torch, estimator, dtype)
 
     def gru_run(u, lengths, W_ih, W_hh, b_ih, b_hh, gamma_h=None, reverse=False):
         """One direction of a GRU layer (torch.nn.GRU's equations) over
@@ -320,17 +304,33 @@ def grud_to_torch(estimator):
                 u = layer(u, lengths, gamma_h if k == 0 else None)
             if self.return_sequences:
                 return self.readout(u)
-            B, T = u.shape[:2]
-            real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]
-            if self.pooling == "mean":
-                h = (u * real).sum(dim=1) / lengths[:, None].to(u.dtype)
-            elif self.pooling == "max":
-                h = u.masked_fill(~real, -torch.inf).max(dim=1).values
-            else:
-                h = u[torch.arange(B), lengths - 1]
-                if bidirectional:
-                    half = h.shape[1] // 2
-                    h = torch.cat([h[:, :half], u[:, 0, half:]], dim=1)
-            return self.readout(h)
+            return self.readout(_pool(torch, u, lengths, self.pooling, bidirectional))
 
     return GRUDModule()
+
+
+def _readout(torch, estimator, dtype):
+    """The estimator's read-out as a ``torch.nn.Linear``."""
+    readout = torch.nn.Linear(*estimator.output_coef_.shape[::-1]).to(dtype)
+    with torch.no_grad():
+        readout.weight.copy_(torch.from_numpy(estimator.output_coef_))
+        readout.bias.copy_(torch.from_numpy(estimator.output_intercept_))
+    return readout
+
+
+def _pool(torch, x, lengths, pooling, bidirectional):
+    """The read-out's input from the last layer's states ``x`` ``(B, T, W)``
+    over each sequence's real steps, as the estimators pool: 'mean', 'max',
+    or 'last' (a backward direction's last state is at step 0)."""
+    B, T = x.shape[:2]
+    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]
+    if pooling == "mean":
+        return (x * real).sum(dim=1) / lengths[:, None].to(x.dtype)
+    if pooling == "max":
+        return x.masked_fill(~real, -torch.inf).max(dim=1).values
+    rows = torch.arange(B)
+    h = x[rows, lengths - 1]
+    if bidirectional:
+        half = h.shape[1] // 2
+        h = torch.cat([h[:, :half], x[rows, 0, half:]], dim=1)
+    return h
