@@ -660,6 +660,10 @@ class BaseRecurrent(
                 self.best_validation_score_ = score
                 self._best_params = [p.copy() for p in self._params()]
         else:
+            if self.best_loss_ is None:
+                # partial_fit after a fit with early stopping, which tracked
+                # the validation score instead: the training loss starts here
+                self.best_loss_ = np.inf
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skrnn import (
     GRUClassifier,
+    GRUDRegressor,
     GRURegressor,
     LSTMClassifier,
     LSTMRegressor,
@@ -245,6 +246,23 @@ def test_warm_start_and_partial_fit(rng):
         clf.partial_fit(X, y > 0)
     clf.partial_fit(X, y > 0, classes=[False, True])
     assert clf.n_iter_ == 1
+
+
+@pytest.mark.parametrize("cls", [RNNRegressor, GRUDRegressor])
+def test_partial_fit_after_a_fit_with_early_stopping(cls, rng):
+    # the fit tracked the validation score (best_loss_ None); partial_fit
+    # follows the training loss from its first call
+    X, _, y = _sum_task(rng)
+    est = cls(hidden_layer_sizes=5, early_stopping=True, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert est.best_loss_ is None
+    est.partial_fit(X, y)
+    est.partial_fit(X, y)
+    assert est.n_iter_ == 5
+    assert est.best_loss_ == min(est.loss_curve_[-2:])
+    assert np.all(np.isfinite(est.predict(X)))
 
 
 def test_divergence_warns_and_keeps_finite_weights(rng):
