@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _elman, _gru, _lstm
+from . import _kernels
 from ._base import BaseRecurrent
 from ._docs import format_docstring
 from ._network import ACTIVATIONS, Cell
@@ -21,11 +21,17 @@ from ._task_mixins import RecurrentClassifierMixin, RecurrentRegressorMixin
 if TYPE_CHECKING:
     from typing import Self
 
-ELMAN = Cell(kernel=_elman, n_gates=1, cache_width=0, torch_name="RNN")
+ELMAN = Cell(kernel=_kernels.elman, n_gates=1, cache_width=0, torch_name="RNN")
 GRU = Cell(
-    kernel=_gru, n_gates=3, cache_width=4, torch_name="GRU", hidden_side_grad=True
+    kernel=_kernels.gru,
+    n_gates=3,
+    cache_width=4,
+    torch_name="GRU",
+    hidden_side_grad=True,
 )
-LSTM = Cell(kernel=_lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1)
+LSTM = Cell(
+    kernel=_kernels.lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1
+)
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}
 # leaky units and skip connections through time (Elman estimators)

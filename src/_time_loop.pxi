@@ -36,7 +36,7 @@ from libc.string cimport memcpy, memset
 import numpy as np
 
 from _blas cimport gemm
-from _common cimport floating, n_active
+from _common cimport floating, n_active, skrnn_cpu_has_x86_64_v3
 
 # Steps per input-projection GEMM (forward and inference alike, so that the
 # two compute the same sums).
@@ -398,6 +398,12 @@ def _check_decay(shape, **arrays):
 
 
 # ------------------------------------------------------------ entry points
+def cpu_has_x86_64_v3():
+    """Whether this CPU runs the kernels' x86-64-v3 build (AVX2, FMA); False
+    where it cannot tell (other compilers and architectures)."""
+    return bool(skrnn_cpu_has_x86_64_v3())
+
+
 def forward(
     const floating[:, :, :, ::1] X,
     const int[:, ::1] lengths,

@@ -11,7 +11,9 @@ import reference as ref
 from helpers import assert_weight_gradients, layer_problem, step_differences
 from numpy.testing import assert_allclose
 
-from skrnn import _elman, _gru, _lstm
+from skrnn._kernels import elman as _elman
+from skrnn._kernels import gru as _gru
+from skrnn._kernels import lstm as _lstm
 from skrnn._layout import from_chunks, make_chunking, to_chunks
 from skrnn._network import ACTIVATIONS
 
@@ -311,3 +313,64 @@ def test_entry_points_reject_lengths_out_of_range(cell, entry):
     arrays["lengths"] = arrays["lengths"][:, ::-1].copy()
     with pytest.raises(ValueError, match="non-increasing"):
         _call(kernel, entry, arrays)
+
+
+def _both_builds(name):
+    """The portable build of a cell kernel and its x86-64-v3 build, where this
+    machine has both."""
+    import importlib
+
+    baseline = importlib.import_module(f"skrnn.{name}")
+    if not baseline.cpu_has_x86_64_v3():
+        pytest.skip("this CPU does not run the x86-64-v3 build")
+    try:
+        return baseline, importlib.import_module(f"skrnn.{name}_v3")
+    except ImportError:
+        pytest.skip("built without the x86-64-v3 kernels")
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_two_builds_agree_to_rounding(cell, dtype, monkeypatch):
+    """The x86-64-v3 build (AVX2, fused multiply-adds) computes what the
+    portable build does, to rounding, forward and backward."""
+    name = {"rnn": "_elman", "gru": "_gru", "lstm": "_lstm"}[cell]
+    builds = _both_builds(name)
+    X, lengths, weights = _problem(cell, B=37, T=9, F=5, H=16, dtype=dtype)
+    G = np.random.default_rng(1).normal(size=(37, 9, 16)).astype(dtype)
+    activation = "tanh" if cell == "rnn" else "identity"
+    results = []
+    for kernel in builds:
+        monkeypatch.setitem(CELLS, cell, (kernel,) + CELLS[cell][1:])
+        _, _, Hs, cache = _forward(cell, X, lengths, weights, activation)
+        arrays = [Hs, cache]
+        if dtype == np.float64:  # the backward helper is float64
+            loss, grads, dX, _ = _kernel_loss_and_grads(
+                cell, X, lengths, weights, G, activation
+            )
+            arrays += [np.asarray(loss), *grads, dX]
+        results.append(arrays)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-10)
+    for a, b in zip(*results, strict=True):
+        assert_allclose(a, b, **tol)
+
+
+def test_skrnn_kernels_picks_the_build():
+    """SKRNN_KERNELS=baseline keeps the portable build; another value is an
+    error that says which values there are."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import skrnn._kernels as k; print(k.VARIANT, k.lstm.__name__)"
+    env = {**os.environ, "SKRNN_KERNELS": "baseline"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["baseline", "skrnn._lstm"]
+    env["SKRNN_KERNELS"] = "fastest"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    assert "SKRNN_KERNELS must be 'auto' or 'baseline', got 'fastest'" in out.stderr

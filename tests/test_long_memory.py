@@ -22,7 +22,10 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
-from skrnn import _elman, _gru, _lstm, _memory, _network
+from skrnn import _memory, _network
+from skrnn._kernels import elman as _elman
+from skrnn._kernels import gru as _gru
+from skrnn._kernels import lstm as _lstm
 from skrnn._layout import CHUNK_SIZE, from_chunks, make_chunking, to_chunks
 from skrnn._network import ACTIVATIONS
 

@@ -10,7 +10,9 @@ import reference as ref
 from helpers import assert_weight_gradients, layer_problem, step_differences
 from numpy.testing import assert_allclose
 
-from skrnn import _elman, _gru, _lstm
+from skrnn._kernels import elman as _elman
+from skrnn._kernels import gru as _gru
+from skrnn._kernels import lstm as _lstm
 from skrnn._layout import from_chunks, make_chunking, to_chunks
 from skrnn._network import ACTIVATIONS
 
