@@ -78,6 +78,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         class_weight=None,
     ):
@@ -112,6 +113,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss
@@ -266,6 +268,7 @@ class RNNRegressor(BaseRecurrentRegressor):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         leak_rate=1.0,
         skip_steps=None,
@@ -301,6 +304,7 @@ class RNNRegressor(BaseRecurrentRegressor):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
@@ -398,6 +402,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         class_weight=None,
         leak_rate=1.0,
@@ -435,6 +440,7 @@ class RNNClassifier(BaseRecurrentClassifier):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
             class_weight=class_weight,
         )

@@ -26,6 +26,8 @@ def forward(
     cell_out: Float | None = None,
     state_decay: Float | None = None,
     decayed: Float | None = None,
+    recurrent_mask: Float | None = None,
+    masked: Float | None = None,
 ) -> None: ...
 def infer(
     X: Float,
@@ -69,4 +71,6 @@ def backward(
     state_decay: Float | None = None,
     decayed: Float | None = None,
     decay_grad: Float | None = None,
+    recurrent_mask: Float | None = None,
+    masked: Float | None = None,
 ) -> None: ...
