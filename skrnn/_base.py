@@ -572,6 +572,7 @@ class BaseRecurrent(
                 step_shares=solver.needs_step_shares,
                 leaky=getattr(self, "leak_rate", 1.0) != 1.0,
                 skip=bool(getattr(self, "skip_steps", None)),
+                masked=self.recurrent_dropout > 0,
             ),
             f"{type(self).__name__}.fit with batch_size={batch_size}",
             "lower batch_size, or cut the sequences into shorter windows: the "

@@ -577,3 +577,13 @@ def test_to_torch_predicts_as_predict(bidirectional):
             torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths)
         ).numpy()
     assert_allclose(out[:, 0], est.predict(X), rtol=1e-8, atol=1e-12)
+
+
+def test_memory_estimate_counts_the_masked_states():
+    from skrnn import _memory
+    from skrnn._recurrent import LSTMRegressor
+
+    args = (LSTMRegressor._cell, [8, 4], 3, 64, 20, 1, 8)
+    plain = _memory.gradient_fit_bytes(*args, step_shares=False)
+    masked = _memory.gradient_fit_bytes(*args, step_shares=False, masked=True)
+    assert masked - plain == _memory._rows(64) * 20 * (8 + 4) * 8
