@@ -153,6 +153,7 @@ cdef void _forward_chunk(
                     _decay(h_prev, decay + t * S * H, decayed + t * S * H, n * H)
                     h_prev = decayed + t * S * H
                 if rmask != NULL:
+                    # the same elementwise product as the decay's
                     _decay(h_prev, rmask, masked + t * S * H, n * H)
                     _recurrent(masked + t * S * H, W_hh, a, gh, n, P, H, GH)
                 else:
