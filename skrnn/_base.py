@@ -105,6 +105,7 @@ class BaseRecurrent(
         "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
     }
 
@@ -141,6 +142,7 @@ class BaseRecurrent(
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -173,6 +175,7 @@ class BaseRecurrent(
         self.pooling = pooling
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------- parameters
@@ -294,6 +297,32 @@ class BaseRecurrent(
             for layer in self.coefs_
         ]
 
+    def _recurrent_dropout_masks(self, n_sequences, dtype, rng):
+        """Recurrent dropout masks of a minibatch: one per sequence, layer and
+        direction (``k * D + d``), ``(n_sequences, H_k)`` with entries 0 (with
+        probability ``recurrent_dropout``) or ``1 / (1 - recurrent_dropout)``,
+        drawn from ``rng`` after the input masks; None (nothing drawn) when
+        ``recurrent_dropout`` is 0."""
+        if self.recurrent_dropout == 0:
+            return None
+        keep = 1.0 - self.recurrent_dropout
+        directions = 2 if self.bidirectional else 1
+        return [
+            (
+                rng.uniform(size=(n_sequences, layer["weight_hh"].shape[1])) < keep
+            ).astype(dtype)
+            / dtype.type(keep)
+            for layer in self.coefs_
+            for _ in range(directions)
+        ]
+
+    def _draw_masks(self, n_sequences, rng):
+        """The input and recurrent dropout masks of a minibatch, in that
+        order from ``rng``."""
+        dtype = self.output_coef_.dtype
+        masks = self._dropout_masks(n_sequences, dtype, rng)
+        return masks, self._recurrent_dropout_masks(n_sequences, dtype, rng)
+
     def _loss_grad(
         self,
         X,
@@ -307,19 +336,28 @@ class BaseRecurrent(
         step_grads=None,
         rng=None,
         masks=None,
+        recurrent_masks=None,
     ):
         """Loss (with the L2 term) and gradients of all parameters on a batch.
 
         ``loss`` is the task's loss function (``TaskSpec.loss``); ``Y`` the
         encoded targets. ``step_norms`` and ``step_grads`` are filled as
         :func:`skrnn._network.backward` describes. In training, ``rng`` draws
-        the dropout masks; ``masks`` gives them instead (the gradient tests).
-        Without either, no dropout (the model as it predicts).
+        the dropout masks; ``masks`` and ``recurrent_masks`` give them instead
+        (the gradient tests). Without either, no dropout (the model as it
+        predicts).
         """
         net = self._network()
-        if masks is None and rng is not None:
-            masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
-        trace = _network.forward(net, X, lengths, n_threads, masks=masks)
+        if masks is None and recurrent_masks is None and rng is not None:
+            masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
+        trace = _network.forward(
+            net,
+            X,
+            lengths,
+            n_threads,
+            masks=masks,
+            recurrent_masks=recurrent_masks,
+        )
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         grads = _network.backward(
             net,
@@ -534,6 +572,7 @@ class BaseRecurrent(
                 step_shares=solver.needs_step_shares,
                 leaky=getattr(self, "leak_rate", 1.0) != 1.0,
                 skip=bool(getattr(self, "skip_steps", None)),
+                masked=self.recurrent_dropout > 0,
             ),
             f"{type(self).__name__}.fit with batch_size={batch_size}",
             "lower batch_size, or cut the sequences into shorter windows: the "

@@ -121,6 +121,21 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         ``predict`` and ``transform`` use no dropout. The read-out's input is
         not dropped. With dropout, a sequence of weight 2 is not the same as
         the sequence twice (one mask against two).
+    recurrent_dropout : float in [0, 1), default=0.0
+        Variational dropout on the hidden-to-hidden path (Gal and Ghahramani,
+        2016; Keras's ``recurrent_dropout``): in training, each sequence draws
+        one mask per layer (and direction) over the hidden units, kept over
+        all its steps, that zeroes each unit with probability
+        ``recurrent_dropout`` and scales the others by
+        ``1 / (1 - recurrent_dropout)``. The mask multiplies the previous
+        state only where it enters the recurrent product ``W_hh h_{t-1}``
+        (every gate of the LSTM and GRU); the rest of the cell reads the
+        unmasked state (the GRU's ``z * h_{t-1}``, the leaky units'
+        ``(1 - leak_rate) h_{t-1}``, GRU-D's decayed state before the mask),
+        so the memory is not erased. Masks come from ``random_state``, drawn
+        after ``dropout``'s (0 draws nothing, so results are those without
+        it), identical for any ``n_jobs``; ``predict`` and ``transform`` use
+        no dropout.
     n_jobs : int or None, default=None
         OpenMP threads for the kernels; None means all cores as scikit-learn
         counts them (respecting ``OMP_NUM_THREADS``, which dask and Ray

@@ -182,6 +182,7 @@ class _GRUD:
         step_grads=None,
         rng=None,
         masks=None,
+        recurrent_masks=None,
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
         in the order of :meth:`_params`. ``step_grads`` receives the GRU
@@ -189,11 +190,18 @@ class _GRUD:
         X = X[:, : lengths.max()]
         net = self._network()
         inputs, gamma_h, saved = self._decayed(X)
-        if masks is None and rng is not None:
-            # variational dropout of the kernel's inputs [xhat, m]
-            masks = self._dropout_masks(X.shape[0], self.output_coef_.dtype, rng)
+        if masks is None and recurrent_masks is None and rng is not None:
+            # variational dropout of the kernel's inputs [xhat, m]; the
+            # recurrent mask multiplies the decayed state in W_hh hhat_{t-1}
+            masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
         trace = _network.forward(
-            net, inputs, lengths, n_threads, masks=masks, state_decay=gamma_h
+            net,
+            inputs,
+            lengths,
+            n_threads,
+            masks=masks,
+            recurrent_masks=recurrent_masks,
+            state_decay=gamma_h,
         )
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         chained = {}
@@ -366,6 +374,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         time_column=None,
     ):
@@ -400,6 +409,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.time_column = time_column
@@ -490,6 +500,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         class_weight=None,
         time_column=None,
@@ -525,6 +536,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss

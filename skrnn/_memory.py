@@ -47,14 +47,24 @@ def _rows(n_sequences):
 
 
 def forward_bytes(
-    cell, sizes, n_features, n_sequences, n_steps, n_outputs, itemsize, *, leaky=False
+    cell,
+    sizes,
+    n_features,
+    n_sequences,
+    n_steps,
+    n_outputs,
+    itemsize,
+    *,
+    leaky=False,
+    masked=False,
 ):
     """A forward pass over a batch: its chunked inputs (and the copy that
     makes them), each layer's states and cache (and, for the training pass of
-    leaky units, the cell's outputs), the read-out's outputs."""
+    leaky units, the cell's outputs; with recurrent dropout, the masked
+    states), the read-out's outputs."""
     steps = _rows(n_sequences) * n_steps
     per_step = 2 * n_features + n_outputs
-    per_step += sum(H * (1 + cell.cache_width + leaky) for H in sizes)
+    per_step += sum(H * (1 + cell.cache_width + leaky + masked) for H in sizes)
     return steps * per_step * itemsize
 
 
@@ -70,6 +80,7 @@ def gradient_fit_bytes(
     step_shares,
     leaky=False,
     skip=False,
+    masked=False,
 ):
     """One minibatch's forward and backward pass.
 
@@ -77,7 +88,8 @@ def gradient_fit_bytes(
     states and inputs and its pre-activations' (``dA``), and each chunk's
     weight gradients (with ``skip``, the skip connection's too); the simplex
     direction keeps each step's share of them. ``leaky``: the forward pass
-    keeps the cell's outputs beside the states.
+    keeps the cell's outputs beside the states; ``masked`` (recurrent
+    dropout): the masked previous states too.
     """
     steps = _rows(batch) * n_steps
     layers = list(zip([n_features, *sizes[:-1]], sizes, strict=True))
@@ -91,7 +103,15 @@ def gradient_fit_bytes(
     n_recurrent = sum(cell.n_gates * H * (F + H + 2 + skip * H) for F, H in layers)
     shares = n_steps * n_recurrent if step_shares else 0
     forward = forward_bytes(
-        cell, sizes, n_features, batch, n_steps, n_outputs, itemsize, leaky=leaky
+        cell,
+        sizes,
+        n_features,
+        batch,
+        n_steps,
+        n_outputs,
+        itemsize,
+        leaky=leaky,
+        masked=masked,
     )
     return forward + (backward + shares + steps * n_outputs) * itemsize
 

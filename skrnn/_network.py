@@ -165,6 +165,9 @@ class Trace:
     last layer's states in time order, 2H wide when bidirectional.
     ``state_decay`` and ``decayed`` (chunked) are the first layer's decay of
     the previous state and the decayed states its kernel read, or None.
+    ``recurrent_masks`` (chunked, ``(n_chunks, S, H)``) and ``masked`` (the
+    masked previous states each kernel's recurrent product read) are per
+    layer and direction, as ``states``, or None without recurrent dropout.
     """
 
     chunking: object
@@ -180,6 +183,8 @@ class Trace:
     cell_outputs: list | None = None
     state_decay: np.ndarray | None = None
     decayed: np.ndarray | None = None
+    recurrent_masks: list | None = None
+    masked: list | None = None
 
 
 def _chunked_masks(masks, ch):
@@ -232,11 +237,16 @@ def _unpool(net, dP, trace):
     return dH
 
 
-def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
+def forward(
+    net, X, lengths, n_threads, *, masks=None, recurrent_masks=None, state_decay=None
+):
     """Run every layer and the read-out on a batch; returns a :class:`Trace`.
 
     ``masks`` (training with dropout): one array ``(B, F_k)`` per layer in
     batch order that multiplies the layer's inputs at every step.
+    ``recurrent_masks`` (training with recurrent dropout): one array
+    ``(B, H_k)`` per layer and direction (``k * D + d``) in batch order that
+    multiplies the previous state where it enters ``W_hh h_{t-1}``.
     ``state_decay`` (GRU-D): ``(B, T, H)`` in batch order, the factor of the
     first layer's previous state at each step (see ``src/_time_loop.pxi``).
     """
@@ -246,6 +256,12 @@ def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
     dtype = net.output_coef.dtype
     x = to_chunks(X, ch, dtype=dtype)
     chunk_masks = _chunked_masks(masks, ch)
+    rmasks = masked = None
+    if recurrent_masks is not None:
+        rmasks = [
+            rows_to_chunks(m.astype(dtype, copy=False), ch) for m in recurrent_masks
+        ]
+        masked = []
     decay = decayed = None
     if state_decay is not None:
         decay = to_chunks(state_decay, ch, dtype=dtype)
@@ -256,7 +272,7 @@ def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
         inputs.append(x)
         H = layer["weight_hh"].shape[1]
         outputs = []
-        for suffix in net.directions:
+        for d, suffix in enumerate(net.directions):
             x_dir = reverse_steps(x, ch) if suffix else x
             shape = x.shape[:3]
             Hs = np.empty(shape + (H,), dtype=dtype)
@@ -266,6 +282,10 @@ def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
                 options["cell_out"] = np.empty(shape + (H,), dtype=dtype)
             if "state_decay" in options:
                 decayed = options["decayed"] = np.empty(shape + (H,), dtype=dtype)
+            if rmasks is not None:
+                options["recurrent_mask"] = rmasks[k * len(net.directions) + d]
+                options["masked"] = np.empty(shape + (H,), dtype=dtype)
+                masked.append(options["masked"])
             cell.kernel.forward(
                 x_dir,
                 ch.lengths,
@@ -295,6 +315,8 @@ def forward(net, X, lengths, n_threads, *, masks=None, state_decay=None):
         cell_outputs,
         decay,
         decayed,
+        rmasks,
+        masked,
     )
     if net.return_sequences:
         trace.Z = x @ net.output_coef.T + net.output_intercept
@@ -380,6 +402,9 @@ def backward(
             if "state_decay" in options:
                 options["decayed"] = trace.decayed
                 options["decay_grad"] = np.empty(x.shape[:3] + (H,), dtype=dtype)
+            if trace.recurrent_masks is not None:
+                options["recurrent_mask"] = trace.recurrent_masks[k * n_dir + d]
+                options["masked"] = trace.masked[k * n_dir + d]
             cell.kernel.backward(
                 x_dir,
                 ch.lengths,
@@ -411,7 +436,7 @@ def backward(
                     dA,
                     GH,
                     skip_steps=net.skip_steps,
-                    previous=options.get("decayed"),
+                    previous=options.get("masked", options.get("decayed")),
                 )
             if "decay_grad" in options and input_grads is not None:
                 input_grads["state_decay"] = from_chunks(
@@ -439,9 +464,10 @@ def step_contributions(X, Hs, dA, GH, *, skip_steps=None, previous=None):
 
     ``X`` (n_chunks, T, S, F) are the layer's inputs, ``Hs`` its states and
     ``dA`` the pre-activation gradients its kernel's ``backward`` wrote.
-    ``previous`` (same shape as ``Hs``) is the previous state the cell read
-    at each step when that is not the previous step's state (GRU-D: the
-    decayed state, the kernel's ``decayed``). Returns arrays ``(T, *shape)``
+    ``previous`` (same shape as ``Hs``) is the previous state the recurrent
+    product read at each step when that is not the previous step's state
+    (GRU-D: the decayed state, the kernel's ``decayed``; recurrent dropout:
+    the masked one, the kernel's ``masked``). Returns arrays ``(T, *shape)``
     for ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (and
     ``weight_skip`` with ``skip_steps``); their sums over T are the layer's
     gradients.

@@ -84,6 +84,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         class_weight=None,
     ):
@@ -118,6 +119,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.loss = loss
@@ -272,6 +274,7 @@ class RNNRegressor(BaseRecurrentRegressor):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         leak_rate=1.0,
         skip_steps=None,
@@ -307,6 +310,7 @@ class RNNRegressor(BaseRecurrentRegressor):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
         )
         self.activation = activation
@@ -404,6 +408,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         pooling="auto",
         bidirectional=False,
         dropout=0.0,
+        recurrent_dropout=0.0,
         n_jobs=None,
         class_weight=None,
         leak_rate=1.0,
@@ -441,6 +446,7 @@ class RNNClassifier(BaseRecurrentClassifier):
             pooling=pooling,
             bidirectional=bidirectional,
             dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             n_jobs=n_jobs,
             class_weight=class_weight,
         )

@@ -27,6 +27,11 @@
 # place of h_{t-1} everywhere (recurrent product, the cell math, the leak),
 # kept in `decayed` for the backward pass, which also returns
 # dL/dgamma_t = h_{t-1} * dL/dhhat_t. Without it, the code paths are today's.
+# A fourth, for training: recurrent dropout (`recurrent_mask` given, one factor
+# per row and unit, the same at every step): the recurrent product reads
+# mask * h_{t-1} (after the decay, if any), kept in `masked` for the backward
+# pass; the cell math and the leak read the unmasked state. Without it, the
+# code paths are today's.
 #
 # Layout: see skrnn._layout and the docstring of _elman.pyx.
 from cython.parallel cimport parallel, prange
@@ -120,7 +125,8 @@ cdef void _forward_chunk(
     const floating* zeros, floating* Hs, floating* cache, floating* gh,
     int T, int S, int F, int H, int kind,
     const floating* W_skip, floating* cell_out, floating leak, int skip,
-    const floating* decay, floating* decayed,
+    const floating* decay, floating* decayed, const floating* rmask,
+    floating* masked,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
@@ -146,7 +152,12 @@ cdef void _forward_chunk(
                 if decay != NULL:
                     _decay(h_prev, decay + t * S * H, decayed + t * S * H, n * H)
                     h_prev = decayed + t * S * H
-                _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+                if rmask != NULL:
+                    # the same elementwise product as the decay's
+                    _decay(h_prev, rmask, masked + t * S * H, n * H)
+                    _recurrent(masked + t * S * H, W_hh, a, gh, n, P, H, GH)
+                else:
+                    _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
             if skip > 0 and t >= skip:
                 _skip(h - skip * S * H, W_skip, a, n, P, H, GH)
             _forward_step(a, a - S * P if t > 0 else NULL, gh, b_hh, h_prev, h,
@@ -161,6 +172,9 @@ cdef void _forward_chunk(
         if decay != NULL:
             for i in range((n if t > 0 else 0) * H, S * H):
                 decayed[t * S * H + i] = 0
+        if rmask != NULL:
+            for i in range((n if t > 0 else 0) * H, S * H):
+                masked[t * S * H + i] = 0
         if CACHE_WIDTH:
             for i in range(n * P, S * P):
                 a[i] = 0
@@ -235,10 +249,13 @@ cdef void _backward_chunk(
     int H, int kind, int bptt_steps, bint need_dX,
     const floating* W_skip, const floating* cell_out, floating* dW_skip,
     floating* total, floating leak, int skip, const floating* decay,
-    const floating* decayed, floating* decay_grad,
+    const floating* decayed, floating* decay_grad, const floating* rmask,
+    const floating* masked, floating* rec,
 ) noexcept nogil:
     # With leaky units, total holds dL/dh_t of the step (S H values): the cell
-    # sees leak times it, the previous state gets (1 - leak) times it.
+    # sees leak times it, the previous state gets (1 - leak) times it. With
+    # recurrent dropout, rec (S H values) holds the gradient with respect to
+    # the masked state the recurrent product read, before the mask.
     cdef int Tc = lengths[0] if S > 0 else 0
     cdef int GH = N_GATES * H
     cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
@@ -304,8 +321,19 @@ cdef void _backward_chunk(
             # a decayed state's factor has its gradient even where truncation
             # cuts the path to h_{t-1}
             if not cut or decay != NULL:
-                gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D, D,
-                     W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh, H)
+                if rmask != NULL:
+                    gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D,
+                         D, W_hh, H, <floating> 0, rec, H)
+                    if SEPARATE_HIDDEN:
+                        for i in range(n * H):
+                            dh[i] += rmask[i] * rec[i]
+                    else:
+                        for i in range(n * H):
+                            dh[i] = rmask[i] * rec[i]
+                else:
+                    gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D,
+                         D, W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh,
+                         H)
                 if leak < 1:
                     for i in range(n * H):
                         dh[i] += (1 - leak) * total[i]
@@ -321,7 +349,8 @@ cdef void _backward_chunk(
     gemm(True, False, GH, F, Tc * S, <floating> 1, dA, D, X, F, <floating> 0,
          dW_ih, F)
     gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D,
-         decayed + S * H if decay != NULL else Hs, H, <floating> 0, dW_hh, H)
+         masked + S * H if rmask != NULL else (
+             decayed + S * H if decay != NULL else Hs), H, <floating> 0, dW_hh, H)
     if skip > 0:
         if Tc > skip:
             gemm(True, False, GH, H, (Tc - skip) * S, <floating> 1,
@@ -397,6 +426,17 @@ def _check_decay(shape, **arrays):
         _expect(name, array, shape)
 
 
+def _check_mask(shape, recurrent_mask, masked):
+    """Check the recurrent dropout's arrays: the mask (C, S, H) and the
+    masked states (C, T, S, H) of ``shape`` = (C, T, S, H)."""
+    C, T, S, H = shape
+    _expect("recurrent_mask", recurrent_mask, (C, S, H))
+    if masked is None:
+        raise ValueError(
+            f"recurrent_mask needs masked of shape (C, T, S, H) = {tuple(shape)}.")
+    _expect("masked", masked, shape)
+
+
 # ------------------------------------------------------------ entry points
 def cpu_has_x86_64_v3():
     """Whether this CPU runs the kernels' x86-64-v3 build (AVX2, FMA); False
@@ -421,6 +461,8 @@ def forward(
     cell_out=None,
     state_decay=None,
     decayed=None,
+    recurrent_mask=None,
+    masked=None,
 ):
     """Run one layer over a chunked batch, keeping what :func:`backward` needs.
 
@@ -467,6 +509,15 @@ def forward(
         Output, needed with ``state_decay``: the decayed previous states the
         cell read (zero at step 0 and at padded steps), which
         :func:`backward` reads.
+    recurrent_mask : ndarray of shape (n_chunks, S, H), default=None
+        Recurrent dropout (training): at every step the recurrent product
+        ``W_hh h_{t-1}`` of row s reads ``recurrent_mask[s] * h_{t-1}``
+        (after the decay, with ``state_decay``); the rest of the cell and the
+        leak read ``h_{t-1}`` unmasked. None: no mask.
+    masked : ndarray of shape (n_chunks, T, S, H), default=None
+        Output, needed with ``recurrent_mask``: the masked previous states
+        the recurrent product read (zero at step 0 and at padded steps),
+        which :func:`backward` reads.
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -483,6 +534,9 @@ def forward(
     cdef bint decaying = state_decay is not None
     if decaying:
         _check_decay((C, T, S, H), state_decay=state_decay, decayed=decayed)
+    cdef bint masking = recurrent_mask is not None
+    if masking:
+        _check_mask((C, T, S, H), recurrent_mask, masked)
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
@@ -496,6 +550,10 @@ def forward(
         state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[:, :, :, ::1] dec = (
         decayed if decaying else np.zeros((1, 1, 1, 1), dtype))
+    cdef const floating[:, :, ::1] rm = (
+        recurrent_mask if masking else np.zeros((1, 1, 1), dtype))
+    cdef floating[:, :, :, ::1] msk = (
+        masked if masking else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
     _input_bias(&b_ih[0], &b_hh[0], &bias[0], H)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
@@ -509,7 +567,9 @@ def forward(
                            T, S, F, H, activation, &Ws[0, 0],
                            &out[c, 0, 0, 0] if leaky else NULL, leak, skip,
                            &sd[c, 0, 0, 0] if decaying else NULL,
-                           &dec[c, 0, 0, 0] if decaying else NULL)
+                           &dec[c, 0, 0, 0] if decaying else NULL,
+                           &rm[c, 0, 0] if masking else NULL,
+                           &msk[c, 0, 0, 0] if masking else NULL)
 
 
 def infer(
@@ -625,6 +685,8 @@ def backward(
     state_decay=None,
     decayed=None,
     decay_grad=None,
+    recurrent_mask=None,
+    masked=None,
 ):
     """Backpropagation through time for one layer over a chunked batch.
 
@@ -679,6 +741,10 @@ def backward(
         ``h_{t-1} * dL/dhhat_t`` (zero at step 0 and at padded steps; where
         truncated BPTT cuts the path to ``h_{t-1}``, the factor keeps its
         gradient).
+    recurrent_mask, masked : default=None
+        :func:`forward`'s input and output of those names; None: no mask.
+        The gradient reaching ``h_{t-1}`` through ``W_hh`` is times the mask,
+        and ``dW_hh`` is taken on the masked states.
     """
     cdef int C, T, S, F, H
     C, T, S, F, H = _check_layer(X, lengths, W_ih, W_hh)
@@ -709,6 +775,9 @@ def backward(
     if decaying:
         _check_decay((C, T, S, H), state_decay=state_decay, decayed=decayed,
                      decay_grad=decay_grad)
+    cdef bint masking = recurrent_mask is not None
+    if masking:
+        _check_mask((C, T, S, H), recurrent_mask, masked)
     cdef int c
     if C == 0 or T == 0 or S == 0:
         return
@@ -725,6 +794,12 @@ def backward(
         decayed if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[:, :, :, ::1] dsd = (
         decay_grad if decaying else np.zeros((1, 1, 1, 1), dtype))
+    cdef const floating[:, :, ::1] rm = (
+        recurrent_mask if masking else np.zeros((1, 1, 1), dtype))
+    cdef const floating[:, :, :, ::1] msk = (
+        masked if masking else np.zeros((1, 1, 1, 1), dtype))
+    cdef floating[:, :, ::1] rec = np.empty(
+        (C if masking else 1, S if masking else 1, H if masking else 1), dtype=dtype)
     cdef floating[:, :, ::1] total = np.empty(
         (C if leaky else 1, S if leaky else 1, H if leaky else 1), dtype=dtype)
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
@@ -744,4 +819,7 @@ def backward(
                 &total[c, 0, 0] if leaky else NULL, leak, skip,
                 &sd[c, 0, 0, 0] if decaying else NULL,
                 &dec[c, 0, 0, 0] if decaying else NULL,
-                &dsd[c, 0, 0, 0] if decaying else NULL)
+                &dsd[c, 0, 0, 0] if decaying else NULL,
+                &rm[c, 0, 0] if masking else NULL,
+                &msk[c, 0, 0, 0] if masking else NULL,
+                &rec[c, 0, 0] if masking else NULL)

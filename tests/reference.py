@@ -4,6 +4,10 @@ Each ``*_step`` takes the input ``x (F,)``, the state tuple, the layer's
 weights in PyTorch's layout and returns the new state tuple whose first entry
 is the hidden output ``h``. They are written from PyTorch's documented
 equations, independently of the kernels, and are slow on purpose.
+
+``recurrent_mask`` (recurrent dropout, Keras's ``recurrent_dropout``): a
+factor ``(H,)`` on ``h`` where it enters the recurrent product ``W_hh h``
+only; the rest of the cell reads ``h`` unmasked.
 """
 
 import numpy as np
@@ -27,25 +31,29 @@ def elman_init(H):
     return (np.zeros(H),)
 
 
-def elman_step(x, state, W_ih, W_hh, b_ih, b_hh, activation="tanh"):
+def elman_step(
+    x, state, W_ih, W_hh, b_ih, b_hh, activation="tanh", recurrent_mask=None
+):
     (h,) = state
-    return (act(W_ih @ x + b_ih + W_hh @ h + b_hh, activation),)
+    hm = h if recurrent_mask is None else recurrent_mask * h
+    return (act(W_ih @ x + b_ih + W_hh @ hm + b_hh, activation),)
 
 
 def gru_init(H):
     return (np.zeros(H),)
 
 
-def gru_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None):
+def gru_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None, recurrent_mask=None):
     """torch.nn.GRU, gate rows r, z, n; ``activation`` is ignored."""
     (h,) = state
+    hm = h if recurrent_mask is None else recurrent_mask * h
     W_ir, W_iz, W_in = np.split(W_ih, 3)
     W_hr, W_hz, W_hn = np.split(W_hh, 3)
     b_ir, b_iz, b_in = np.split(b_ih, 3)
     b_hr, b_hz, b_hn = np.split(b_hh, 3)
-    r = sigmoid(W_ir @ x + b_ir + W_hr @ h + b_hr)
-    z = sigmoid(W_iz @ x + b_iz + W_hz @ h + b_hz)
-    n = np.tanh(W_in @ x + b_in + r * (W_hn @ h + b_hn))
+    r = sigmoid(W_ir @ x + b_ir + W_hr @ hm + b_hr)
+    z = sigmoid(W_iz @ x + b_iz + W_hz @ hm + b_hz)
+    n = np.tanh(W_in @ x + b_in + r * (W_hn @ hm + b_hn))
     return ((1 - z) * n + z * h,)
 
 
@@ -64,11 +72,12 @@ def lstm_init(H):
     return (np.zeros(H), np.zeros(H))
 
 
-def lstm_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None):
+def lstm_step(x, state, W_ih, W_hh, b_ih, b_hh, activation=None, recurrent_mask=None):
     """torch.nn.LSTM: gate rows i, f, g, o."""
     h, c = state
     H = h.shape[0]
-    a = W_ih @ x + b_ih + W_hh @ h + b_hh
+    hm = h if recurrent_mask is None else recurrent_mask * h
+    a = W_ih @ x + b_ih + W_hh @ hm + b_hh
     i, f = sigmoid(a[:H]), sigmoid(a[H : 2 * H])
     g, o = np.tanh(a[2 * H : 3 * H]), sigmoid(a[3 * H :])
     c = f * c + i * g

@@ -13,6 +13,7 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.GRUClassifier(bidirectional=True, pooling="max", dropout=0.2),
     skrnn.LSTMRegressor(bidirectional=True, pooling="mean", dropout=0.2),
     skrnn.RNNClassifier(pooling="mean", dropout=0.1),
+    skrnn.LSTMClassifier(recurrent_dropout=0.2),
     skrnn.RNNRegressor(leak_rate=0.5, skip_steps=2),
     skrnn.RNNClassifier(leak_rate=0.5, skip_steps=1, solver="simplex"),
     # one minibatch per epoch: here weights and repeated rows must agree
@@ -42,8 +43,9 @@ EXPECTED_FAILURES = {
 }
 
 
-# Dropout draws one mask per sequence: a sequence repeated twice draws two,
-# the same sequence with weight 2 one, so the two fits differ by design.
+# Dropout (input or recurrent) draws one mask per sequence: a sequence
+# repeated twice draws two, the same sequence with weight 2 one, so the two
+# fits differ by design.
 DROPOUT_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": (
         "dropout draws a mask per sequence, so a repeated sequence and a "
@@ -80,7 +82,9 @@ def _expected_failures(estimator):
         failures.update(MINIBATCH_FAILURES)
     if getattr(estimator, "alpha", None) == "auto":
         failures.update(AUTO_ALPHA_FAILURES)
-    if getattr(estimator, "dropout", 0) > 0:
+    if getattr(estimator, "dropout", 0) > 0 or (
+        getattr(estimator, "recurrent_dropout", 0) > 0
+    ):
         failures.update(DROPOUT_FAILURES)
     return failures
 

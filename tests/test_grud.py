@@ -556,25 +556,39 @@ BIDIRECTIONAL_CASES = [
     "task, return_sequences, params",
     KERNEL_CASES
     + [("regression", True, {"dropout": 0.4})]
+    # recurrent dropout on the decayed state, alone and with the rest
+    + [("regression", True, {"recurrent_dropout": 0.4})]
+    + [
+        (
+            "multiclass",
+            False,
+            {"hidden_layer_sizes": (3, 2), "dropout": 0.3, "recurrent_dropout": 0.3},
+        ),
+        ("regression", False, {"bidirectional": True, "recurrent_dropout": 0.4}),
+    ]
     + STACKED_CASES
     + BIDIRECTIONAL_CASES,
 )
 def test_kernel_path_gradients_match_finite_differences(task, return_sequences, params):
     """Every parameter's gradient through the kernels (and, with dropout, a
-    fixed mask of every layer's inputs) against central differences; stacked
-    layers included."""
+    fixed mask of every layer's inputs; with recurrent dropout, of every
+    layer's recurrent product) against central differences; stacked layers
+    included."""
     rng = np.random.default_rng(12)
     X, lengths, Y, sw = _kernel_problem(rng, task, return_sequences, n=9)
     est = _kernel_model(X, lengths, task, return_sequences, np.float64, 1, **params)
     S = est._training_inputs(X, lengths)
-    masks = est._dropout_masks(X.shape[0], np.dtype(np.float64), rng)
+    masks, recurrent = est._draw_masks(X.shape[0], rng)
     if params.get("dropout"):
         assert (masks[0] == 0).any()
+    if params.get("recurrent_dropout"):
+        assert (recurrent[0] == 0).any()
 
     def loss_grad(n_threads):
         return est._loss_grad(
-            S, lengths, Y, sw, n_threads, loss=est._task_spec().loss, masks=masks
-        )
+            S, lengths, Y, sw, n_threads, loss=est._task_spec().loss, masks=masks,
+            recurrent_masks=recurrent,
+        )  # fmt: skip
 
     _, grads = loss_grad(2)
     eps = 1e-6

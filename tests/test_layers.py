@@ -214,6 +214,8 @@ def test_auto_pooling_is_the_measured_one_and_pools_nothing_per_step(cell):
     [
         ({"dropout": 1.0}, "dropout"),
         ({"dropout": -0.1}, "dropout"),
+        ({"recurrent_dropout": 1.0}, "recurrent_dropout"),
+        ({"recurrent_dropout": -0.1}, "recurrent_dropout"),
         ({"pooling": "sum"}, "pooling"),
         ({"bidirectional": "yes"}, "bidirectional"),
     ],
