@@ -17,7 +17,10 @@ from helpers import (
 from numpy.testing import assert_allclose
 
 import skrnn
-from skrnn import _elman, _gru, _loss, _lstm, _network
+from skrnn import _loss, _network
+from skrnn._kernels import elman as _elman
+from skrnn._kernels import gru as _gru
+from skrnn._kernels import lstm as _lstm
 from skrnn._layout import (
     CHUNK_SIZE,
     from_chunks,
