@@ -197,8 +197,9 @@ class BaseRecurrent(
     # what pooling='auto' is for a sequence-to-one model (benchmarks/RESULTS.md)
     _auto_pooling = AUTO_POOLING
 
-    # without early stopping, a fit ends on the weights of its epoch with the
-    # lowest training loss, not the last epoch's (benchmarks/RESULTS.md)
+    # True: without early stopping, a fit ends on the weights of its epoch
+    # with the lowest training loss, not the last epoch's. Off: measured on
+    # bench_uea (issue 14, round 3) and not better (benchmarks/RESULTS.md)
     _keep_best_epoch = False
 
     def _pooling(self):
