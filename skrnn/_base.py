@@ -200,11 +200,6 @@ class BaseRecurrent(
     # what pooling='auto' is for a sequence-to-one model (benchmarks/RESULTS.md)
     _auto_pooling = AUTO_POOLING
 
-    # True: without early stopping, a fit ends on the weights of its epoch
-    # with the lowest training loss, not the last epoch's. Off: measured on
-    # bench_uea (issue 14, round 3) and not better (benchmarks/RESULTS.md)
-    _keep_best_epoch = False
-
     def _pooling(self):
         """The pooling in effect: 'auto' is ``_auto_pooling`` for
         sequence-to-one models; with ``return_sequences`` nothing is pooled."""
@@ -678,16 +673,6 @@ class BaseRecurrent(
                     ConvergenceWarning,
                     stacklevel=2,
                 )
-        if (
-            self._keep_best_epoch
-            and not early_stopping
-            and not incremental
-            and best_epoch_loss < self.loss_
-        ):
-            # a late spike must not undo the fit; partial_fit (one epoch a
-            # call) and early stopping (its own best weights) keep theirs
-            self._set_params_arrays(best_params)
-            self.loss_ = best_epoch_loss
         self._end_fit()
 
     def _end_fit(self):

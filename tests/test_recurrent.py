@@ -18,7 +18,6 @@ from skrnn import (
     RNNClassifier,
     RNNRegressor,
 )
-from skrnn._base import BaseRecurrent
 
 REGRESSORS = [RNNRegressor, GRURegressor, LSTMRegressor]
 CLASSIFIERS = [RNNClassifier, GRUClassifier, LSTMClassifier]
@@ -225,69 +224,6 @@ def test_early_stopping_keeps_the_best_validation_weights(rng):
     assert len(est.validation_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
     assert est.best_loss_ is None
-
-
-def _spiky_fit(X, y, max_iter, **kw):
-    # lr 0.1: the training loss falls to epoch 7 and rises after it
-    est = RNNRegressor(
-        hidden_layer_sizes=5,
-        learning_rate_init=0.1,
-        max_iter=max_iter,
-        random_state=0,
-        **kw,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y)
-
-
-def test_a_fit_keeps_its_best_epochs_weights(rng, monkeypatch):
-    # the private switch measured on bench_uea (off by default: RESULTS.md)
-    monkeypatch.setattr(BaseRecurrent, "_keep_best_epoch", True)
-    X, _, y = _sum_task(rng)
-    est = _spiky_fit(X, y, 12)
-    best = int(np.argmin(est.loss_curve_)) + 1
-    assert best < est.n_iter_ == len(est.loss_curve_) == 12
-    assert est.loss_curve_[-1] > est.loss_
-    assert est.loss_ == est.best_loss_ == min(est.loss_curve_)
-    # the weights are those of the fit that stopped at the best epoch
-    short = _spiky_fit(X, y, best)
-    assert short.loss_ == short.loss_curve_[-1] == est.loss_
-    for a, b in zip(_weights(est), _weights(short), strict=True):
-        assert_array_equal(a, b)
-    assert_array_equal(est.predict(X), short.predict(X))
-
-
-def test_by_default_a_fit_ends_on_its_last_epochs_weights(rng):
-    X, _, y = _sum_task(rng)
-    est = _spiky_fit(X, y, 12)
-    assert est.loss_ == est.loss_curve_[-1] > est.best_loss_ == min(est.loss_curve_)
-
-
-def test_a_warm_start_keeps_the_best_epoch_of_its_own_fit(rng, monkeypatch):
-    monkeypatch.setattr(BaseRecurrent, "_keep_best_epoch", True)
-    X, _, y = _sum_task(rng)
-    est = _spiky_fit(X, y, 12, warm_start=True)
-    est.fit(X, y)
-    assert est.n_iter_ == len(est.loss_curve_) == 24
-    assert est.loss_ == min(est.loss_curve_[12:])
-
-
-def test_partial_fit_and_early_stopping_do_not_restore_an_epoch(rng, monkeypatch):
-    X, _, y = _sum_task(rng)
-    runs = []
-    for keep in (True, False):
-        monkeypatch.setattr(BaseRecurrent, "_keep_best_epoch", keep)
-        inc = RNNRegressor(hidden_layer_sizes=5, learning_rate_init=0.1, random_state=0)
-        for _ in range(12):
-            inc.partial_fit(X, y)
-            assert inc.loss_ == inc.loss_curve_[-1]
-        es = _spiky_fit(X, y, 12, early_stopping=True, n_iter_no_change=20)
-        runs.append(_weights(inc) + _weights(es))
-    # partial_fit's last call is not its best here: a restore would show
-    assert inc.loss_curve_[-1] > min(inc.loss_curve_)
-    for a, b in zip(*runs, strict=True):
-        assert_array_equal(a, b)
 
 
 def test_warm_start_and_partial_fit(rng):
