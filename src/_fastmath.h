@@ -82,33 +82,45 @@ static inline double skrnn_sigmoid(double x)
 }
 
 /* float32 all the way (twice the SIMD lanes of double, no conversions) */
-static inline float skrnn_expf(float x)
+
+/* exp's range reduction: x = k ln2 + r with |r| <= ln2 / 2; returns r and
+ * sets *scale = 2^k (|x| <= 88) */
+static inline float skrnn_reducef(float x, float *scale)
 {
     const float log2e = 1.44269504f;
     const float ln2_hi = 0.693359375f; /* 9 bits: k * ln2_hi is exact */
     const float ln2_lo = -2.12194440e-4f;
     const float shifter = 12582912.0f; /* 1.5 * 2^23: rounds to int */
-    float kd, k, r, p, scale;
+    float kd = x * log2e + shifter;
+    float k = kd - shifter;
     int32_t bits, shift_bits;
-    x = x > 88.0f ? 88.0f : x;
-    x = x < -87.0f ? -87.0f : x;
-    kd = x * log2e + shifter;
-    k = kd - shifter;
-    r = (x - k * ln2_hi) - k * ln2_lo;
-    /* Taylor series of exp(r) to r^7: error < 6e-9 on |r| <= 0.347 */
-    p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    /* kd's low mantissa bits hold k: no float-to-int conversion needed */
     memcpy(&bits, &kd, sizeof bits);
     memcpy(&shift_bits, &shifter, sizeof shift_bits);
     bits = (bits - shift_bits + 127) << 23;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    memcpy(scale, &bits, sizeof *scale);
+    return (x - k * ln2_hi) - k * ln2_lo;
+}
+
+/* q(r) with exp(r) = 1 + r + r^2 q(r): Taylor to r^7, error < 6e-9 on
+ * |r| <= 0.347 */
+static inline float skrnn_exp_tailf(float r)
+{
+    float q = 1.0f / 5040.0f;
+    q = q * r + 1.0f / 720.0f;
+    q = q * r + 1.0f / 120.0f;
+    q = q * r + 1.0f / 24.0f;
+    q = q * r + 1.0f / 6.0f;
+    return q * r + 0.5f;
+}
+
+static inline float skrnn_expf(float x)
+{
+    float scale, r;
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.0f ? -87.0f : x;
+    r = skrnn_reducef(x, &scale);
+    return ((skrnn_exp_tailf(r) * r + 1.0f) * r + 1.0f) * scale;
 }
 
 static inline float skrnn_tanhf(float x)
@@ -116,31 +128,12 @@ static inline float skrnn_tanhf(float x)
     /* tanh(x) = e / (e + 2) with e = expm1(2x): one exp-like polynomial and
      * one division, no second series for small |x| (expm1 keeps its relative
      * accuracy there). |x| > 9 rounds to +-1. */
-    const float log2e = 1.44269504f;
-    const float ln2_hi = 0.693359375f;
-    const float ln2_lo = -2.12194440e-4f;
-    const float shifter = 12582912.0f;
-    float y, kd, k, r, q, scale, e;
-    int32_t bits, shift_bits;
+    float scale, r, e;
     x = x > 9.0f ? 9.0f : x;
     x = x < -9.0f ? -9.0f : x;
-    y = 2.0f * x;
-    kd = y * log2e + shifter;
-    k = kd - shifter;
-    r = (y - k * ln2_hi) - k * ln2_lo;
-    /* expm1(r) = r + r^2 q(r), Taylor to r^7 on |r| <= 0.347 */
-    q = 1.0f / 5040.0f;
-    q = q * r + 1.0f / 720.0f;
-    q = q * r + 1.0f / 120.0f;
-    q = q * r + 1.0f / 24.0f;
-    q = q * r + 1.0f / 6.0f;
-    q = q * r + 0.5f;
-    memcpy(&bits, &kd, sizeof bits);
-    memcpy(&shift_bits, &shifter, sizeof shift_bits);
-    bits = (bits - shift_bits + 127) << 23;
-    memcpy(&scale, &bits, sizeof scale);
-    /* expm1(y) = 2^k expm1(r) + (2^k - 1), the second term exact */
-    e = scale * (r + (r * r) * q) + (scale - 1.0f);
+    r = skrnn_reducef(2.0f * x, &scale);
+    /* expm1(2x) = 2^k expm1(r) + (2^k - 1), the second term exact */
+    e = scale * (r + (r * r) * skrnn_exp_tailf(r)) + (scale - 1.0f);
     return e / (e + 2.0f);
 }
 
