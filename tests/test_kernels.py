@@ -8,23 +8,14 @@ different lengths all occur.
 import numpy as np
 import pytest
 import reference as ref
+from helpers import KERNEL_CELLS as CELLS
 from helpers import assert_weight_gradients, layer_problem, step_differences
 from numpy.testing import assert_allclose
 
-from skrnn._kernels import elman as _elman
-from skrnn._kernels import gru as _gru
-from skrnn._kernels import lstm as _lstm
 from skrnn._layout import from_chunks, make_chunking, to_chunks
 from skrnn._network import ACTIVATIONS
 
 ACTIVATION_CODES = ACTIVATIONS  # the codes the compiled modules define
-
-# name: (kernel module, gates per unit, cache width per unit, reference step, init)
-CELLS = {
-    "rnn": (_elman, 1, 0, ref.elman_step, ref.elman_init),
-    "gru": (_gru, 3, 4, ref.gru_step, ref.gru_init),
-    "lstm": (_lstm, 4, 6, ref.lstm_step, ref.lstm_init),
-}
 
 
 def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64):

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import reference as ref
 from helpers import (
+    KERNEL_CELLS as CELLS,
+)
+from helpers import (
     assert_weight_gradients,
     layer_problem,
     ragged_problem,
@@ -24,17 +27,9 @@ from sklearn.exceptions import ConvergenceWarning
 import skrnn
 from skrnn import _memory, _network
 from skrnn._kernels import elman as _elman
-from skrnn._kernels import gru as _gru
-from skrnn._kernels import lstm as _lstm
 from skrnn._layout import CHUNK_SIZE, from_chunks, make_chunking, to_chunks
 from skrnn._network import ACTIVATIONS
 
-# name: (kernel module, gates per unit, cache width per unit, reference step, init)
-CELLS = {
-    "rnn": (_elman, 1, 0, ref.elman_step, ref.elman_init),
-    "gru": (_gru, 3, 4, ref.gru_step, ref.gru_init),
-    "lstm": (_lstm, 4, 6, ref.lstm_step, ref.lstm_init),
-}
 # (leak_rate, skip_steps): leaky only, skip only, both, a skip longer than
 # some sequences
 OPTIONS = [(0.3, 0), (1.0, 2), (0.6, 3), (0.8, 6)]

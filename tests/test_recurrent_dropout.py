@@ -7,9 +7,13 @@ reproducibility for any n_jobs, no dropout at predict, parameter checks."""
 
 import numpy as np
 import pytest
-import reference as ref
+from helpers import (
+    KERNEL_CELLS as CELLS,
+)
 from helpers import (
     assert_weight_gradients,
+    kernel_forward,
+    kernel_loss_and_grads,
     layer_problem,
     ragged_problem,
     step_differences,
@@ -18,9 +22,6 @@ from numpy.testing import assert_allclose
 
 import skrnn
 from skrnn import _loss, _network
-from skrnn._kernels import elman as _elman
-from skrnn._kernels import gru as _gru
-from skrnn._kernels import lstm as _lstm
 from skrnn._layout import (
     CHUNK_SIZE,
     from_chunks,
@@ -31,12 +32,6 @@ from skrnn._layout import (
 from skrnn._network import ACTIVATIONS
 from skrnn.inspection import temporal_gradient_norms
 
-# name: (kernel module, gates per unit, cache width per unit, reference step, init)
-CELLS = {
-    "rnn": (_elman, 1, 0, ref.elman_step, ref.elman_init),
-    "gru": (_gru, 3, 4, ref.gru_step, ref.gru_init),
-    "lstm": (_lstm, 4, 6, ref.lstm_step, ref.lstm_init),
-}
 TANH = ACTIVATIONS["tanh"]
 
 
@@ -58,23 +53,10 @@ def _problem(cell, seed=0, B=11, T=7, F=3, H=4, dtype=np.float64, p=0.4):
 
 def _forward(cell, X, lengths, weights, mask, gamma=None, n_threads=2, **options):
     kernel, _, cache_width, _, _ = CELLS[cell]
-    H = weights[1].shape[1]
-    ch = make_chunking(lengths, 4)
-    Xc = to_chunks(X, ch)
-    shape = Xc.shape[:3]
-    Hs = np.empty(shape + (H,), dtype=X.dtype)
-    cache = np.empty(shape + (cache_width * H,), dtype=X.dtype)
-    kw = dict(options)
-    if mask is not None:
-        kw["recurrent_mask"] = rows_to_chunks(mask, ch)
-        kw["masked"] = np.full(shape + (H,), np.nan, dtype=X.dtype)
-    if gamma is not None:
-        kw["state_decay"] = to_chunks(gamma, ch)
-        kw["decayed"] = np.full(shape + (H,), np.nan, dtype=X.dtype)
-    if kw.get("leak_rate", 1.0) < 1:
-        kw["cell_out"] = np.empty(shape + (H,), dtype=X.dtype)
-    kernel.forward(Xc, ch.lengths, *weights, Hs, cache, TANH, n_threads, **kw)
-    return ch, Xc, Hs, cache, kw
+    return kernel_forward(
+        kernel, cache_width, X, lengths, weights, TANH, mask=mask, gamma=gamma,
+        n_threads=n_threads, **options,
+    )  # fmt: skip
 
 
 def _loss_and_grads(
@@ -83,30 +65,11 @@ def _loss_and_grads(
 ):  # fmt: skip
     """Loss sum(G_out * H) over real steps; the kernel's weight gradients, dX
     and (with ``gamma``) dL/dgamma in batch order."""
-    kernel = CELLS[cell][0]
-    ch, Xc, Hs, cache, kw = _forward(
-        cell, X, lengths, weights, mask, gamma, n_threads, **options
-    )
-    Gc = to_chunks(G_out, ch)
-    loss = float(np.sum(Gc * Hs))
-    C, T, S, F = Xc.shape
-    GH, H = weights[1].shape
-    dX = np.empty_like(Xc)
-    grads = [np.empty((C, GH, F)), np.empty((C, GH, H))]
-    grads += [np.empty((C, GH)), np.empty((C, GH))]
-    grads = [g.astype(X.dtype) for g in grads]
-    sq = np.empty((C, T), dtype=X.dtype)
-    dA = np.empty((C, T, S, GH * (2 if cell == "gru" else 1)), dtype=X.dtype)
-    if gamma is not None:
-        kw["decay_grad"] = np.full((C, T, S, H), np.nan, dtype=X.dtype)
-    kernel.backward(
-        Xc, ch.lengths, *weights[:2], Hs, cache, Gc, dX, *grads, dA, sq, TANH,
-        bptt_steps, n_threads, **kw,
-    )  # fmt: skip
-    d_gamma = None
-    if gamma is not None:
-        d_gamma = from_chunks(kw["decay_grad"], ch, X.shape[0], fill=0)
-    return loss, [g.sum(0) for g in grads], from_chunks(dX, ch, X.shape[0]), d_gamma
+    kernel, _, cache_width, _, _ = CELLS[cell]
+    return kernel_loss_and_grads(
+        kernel, cache_width, X, lengths, weights, TANH, G_out, mask=mask,
+        gamma=gamma, bptt_steps=bptt_steps, n_threads=n_threads, **options,
+    )[:4]  # fmt: skip
 
 
 def _reference(cell, x, n, weights, mask, gamma=None, leak=1.0, bptt=0, fixed=None):
