@@ -346,7 +346,7 @@ def test_the_two_builds_agree_to_rounding(cell, dtype, monkeypatch):
         assert_allclose(a, b, **tol)
 
 
-def test_skrnn_kernels_picks_the_build():
+def test_skrnn_kernels_picks_the_build(tmp_path):
     """SKRNN_KERNELS=baseline keeps the portable build; another value is an
     error that says which values there are."""
     import os
@@ -356,12 +356,20 @@ def test_skrnn_kernels_picks_the_build():
     code = "import skrnn._kernels as k; print(k.VARIANT, k.lstm.__name__)"
     env = {**os.environ, "SKRNN_KERNELS": "baseline"}
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # import the installed skrnn, not the source tree
     )
     assert out.stdout.split() == ["baseline", "skrnn._lstm"]
     env["SKRNN_KERNELS"] = "fastest"
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # import the installed skrnn, not the source tree
     )
     assert out.returncode != 0
     assert "SKRNN_KERNELS must be 'auto' or 'baseline', got 'fastest'" in out.stderr
