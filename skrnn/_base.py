@@ -53,6 +53,17 @@ def auto_batch_size(n_sequences):
     return min(n_sequences, max(8, min(200, n_sequences // 8)))
 
 
+def _variational_masks(rate, widths, n_sequences, dtype, rng):
+    """One dropout mask ``(n_sequences, width)`` per width, in order from
+    ``rng`` (so from ``random_state`` alone): entries 0 with probability
+    ``rate``, else ``1 / (1 - rate)``."""
+    keep = 1.0 - rate
+    return [
+        (rng.uniform(size=(n_sequences, width)) < keep).astype(dtype) / dtype.type(keep)
+        for width in widths
+    ]
+
+
 class BaseRecurrent(
     SequenceModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -283,38 +294,29 @@ class BaseRecurrent(
     # ------------------------------------------------------------------ loss
     def _dropout_masks(self, n_sequences, dtype, rng):
         """Gal and Ghahramani's variational dropout masks of a minibatch: one
-        per sequence and layer, ``(n_sequences, F_k)`` with entries 0 (with
-        probability ``dropout``) or ``1 / (1 - dropout)``, drawn from ``rng``
-        (so from ``random_state`` alone); None when ``dropout`` is 0."""
+        per sequence and layer, ``(n_sequences, F_k)`` (see
+        :func:`_variational_masks`); None when ``dropout`` is 0."""
         if self.dropout == 0:
             return None
-        keep = 1.0 - self.dropout
-        return [
-            (
-                rng.uniform(size=(n_sequences, layer["weight_ih"].shape[1])) < keep
-            ).astype(dtype)
-            / dtype.type(keep)
-            for layer in self.coefs_
-        ]
+        widths = [layer["weight_ih"].shape[1] for layer in self.coefs_]
+        return _variational_masks(self.dropout, widths, n_sequences, dtype, rng)
 
     def _recurrent_dropout_masks(self, n_sequences, dtype, rng):
         """Recurrent dropout masks of a minibatch: one per sequence, layer and
-        direction (``k * D + d``), ``(n_sequences, H_k)`` with entries 0 (with
-        probability ``recurrent_dropout``) or ``1 / (1 - recurrent_dropout)``,
-        drawn from ``rng`` after the input masks; None (nothing drawn) when
-        ``recurrent_dropout`` is 0."""
+        direction (``k * D + d``), ``(n_sequences, H_k)`` (see
+        :func:`_variational_masks`), drawn after the input masks; None
+        (nothing drawn) when ``recurrent_dropout`` is 0."""
         if self.recurrent_dropout == 0:
             return None
-        keep = 1.0 - self.recurrent_dropout
         directions = 2 if self.bidirectional else 1
-        return [
-            (
-                rng.uniform(size=(n_sequences, layer["weight_hh"].shape[1])) < keep
-            ).astype(dtype)
-            / dtype.type(keep)
+        widths = [
+            layer["weight_hh"].shape[1]
             for layer in self.coefs_
             for _ in range(directions)
         ]
+        return _variational_masks(
+            self.recurrent_dropout, widths, n_sequences, dtype, rng
+        )
 
     def _draw_masks(self, n_sequences, rng):
         """The input and recurrent dropout masks of a minibatch, in that
