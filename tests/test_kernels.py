@@ -353,23 +353,17 @@ def test_skrnn_kernels_picks_the_build(tmp_path):
     import subprocess
     import sys
 
-    code = "import skrnn._kernels as k; print(k.VARIANT, k.lstm.__name__)"
-    env = {**os.environ, "SKRNN_KERNELS": "baseline"}
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,  # import the installed skrnn, not the source tree
-    )
-    assert out.stdout.split() == ["baseline", "skrnn._lstm"]
-    env["SKRNN_KERNELS"] = "fastest"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,  # import the installed skrnn, not the source tree
-    )
+    def run(value):
+        code = "import skrnn._kernels as k; print(k.VARIANT, k.lstm.__name__)"
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "SKRNN_KERNELS": value},
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # import the installed skrnn, not the source tree
+        )
+
+    assert run("baseline").stdout.split() == ["baseline", "skrnn._lstm"]
+    out = run("fastest")
     assert out.returncode != 0
     assert "SKRNN_KERNELS must be 'auto' or 'baseline', got 'fastest'" in out.stderr

@@ -94,6 +94,20 @@ def _reference(cell, x, n, weights, mask, gamma=None, leak=1.0, bptt=0, fixed=No
     return np.array([s[0] for s in states]).reshape(n, -1), states
 
 
+def _assert_finite_differences(f, weights, X, lengths, gamma, grads, dX, d_gamma):
+    """``f(weights, X, gamma)``'s finite differences against the kernel's
+    weight gradients, dX at real steps and (with ``gamma``) dL/dgamma."""
+    assert_weight_gradients(f, weights, grads)
+    num = step_differences(lambda X_: f(weights, X_), X, lengths)
+    real = ~np.isnan(X)
+    err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])
+    assert err < 1e-6, err
+    if gamma is not None:
+        num_g = step_differences(lambda g_: f(weights, X, g_), gamma, lengths)
+        err = np.linalg.norm(num_g - d_gamma) / np.linalg.norm(num_g)
+        assert err < 1e-6, err
+
+
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("leak, decay", [(1.0, False), (0.6, False), (1.0, True)])
@@ -140,15 +154,7 @@ def test_backward_matches_finite_differences(cell, leak, decay):
     def f(ws, X_=X, g_=gamma):
         return _loss_and_grads(cell, X_, lengths, ws, mask, G_out, g_, **options)[0]
 
-    assert_weight_gradients(f, weights, grads)
-    num = step_differences(lambda X_: f(weights, X_), X, lengths)
-    real = ~np.isnan(X)
-    err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])
-    assert err < 1e-6, err
-    if decay:
-        num_g = step_differences(lambda g_: f(weights, X, g_), gamma, lengths)
-        err = np.linalg.norm(num_g - d_gamma) / np.linalg.norm(num_g)
-        assert err < 1e-6, err
+    _assert_finite_differences(f, weights, X, lengths, gamma, grads, dX, d_gamma)
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
@@ -188,15 +194,7 @@ def test_truncated_backward_matches_the_windowed_reference(cell, leak, decay):
             total += float(np.sum(G_out[i, :n] * out))
         return total
 
-    assert_weight_gradients(f, weights, grads)
-    num = step_differences(lambda X_: f(weights, X_), X, lengths)
-    real = ~np.isnan(X)
-    err = np.linalg.norm(num[real] - dX[real]) / np.linalg.norm(num[real])
-    assert err < 1e-6, err
-    if decay:
-        num_g = step_differences(lambda g_: f(weights, X, g_), gamma, lengths)
-        err = np.linalg.norm(num_g - d_gamma) / np.linalg.norm(num_g)
-        assert err < 1e-6, err
+    _assert_finite_differences(f, weights, X, lengths, gamma, grads, dX, d_gamma)
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
