@@ -62,7 +62,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         n_reservoir=100,
         *,
         spectral_radius=0.9,
-        input_scaling=1.0,
+        input_scaling=0.3,
         leak_rate=1.0,
         alpha="auto",
         alphas=ALPHAS,
@@ -162,12 +162,6 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         folds = _step_folds(batch[order])
         return (c[order], t[order], s[order]), targets[order], weights[order], folds
 
-    # Candidates of benchmarks/bench_uea.py's round 2 (RESULTS.md): the pooled
-    # features scaled to unit weighted standard deviation before the ridge;
-    # washout also dropping the first steps from the 'mean' and 'max' pools.
-    _scale_pooled = False
-    _washout_pools = False
-
     def _readout_targets(self, Y):
         """The read-out's targets from the task's encoded ``Y``."""
         raise NotImplementedError
@@ -207,8 +201,6 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         self._init_reservoir(X.shape[2], X.dtype, check_random_state(self.random_state))
         if not self.return_sequences:
             features = self._pooled_states(X, lengths)
-            scale = _feature_scales(features, sw) if self._scale_pooled else 1.0
-            features = features / scale
             alpha = self.alpha
             if auto:
                 targets = Y[:, 0, :]
@@ -219,8 +211,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
                 alpha = alphas[min(range(len(alphas)), key=losses.__getitem__)]
             ridge = _RidgeSums(features.shape[1], Y.shape[2])
             ridge.add(features, Y[:, 0, :], sw)
-            coef, intercept = ridge.solve(alpha)
-            return self._set_readout(coef / scale, intercept, Y, alpha)
+            return self._set_readout(*ridge.solve(alpha), Y, alpha)
         ch = make_chunking(lengths)
         (c, t, s), targets, weights, folds = self._read_out_steps(ch, Y, sw)
         n_folds = folds.max() + 1 if auto else 1
@@ -324,20 +315,14 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         last = np.zeros((X.shape[0], N))
         total = np.zeros((C, S, N))
         peak = np.full((C, S, N), -np.inf)
-        skip = self.washout if self._washout_pools else 0
-        if skip and (lengths <= skip).any() and set(names) - {"last"}:
-            raise ValueError(
-                f"washout={skip} leaves no step to pool in a sequence of "
-                f"{lengths.min()} steps; lower washout."
-            )
-        mask = ch.mask[..., None] & (np.arange(ch.n_steps) >= skip)[None, :, None, None]
+        mask = ch.mask[..., None]
         with blas_single_threaded():
             for t0, Xs in self._state_blocks(X, ch, n_threads):
                 steps = Xs.shape[1]
                 here = (t >= t0) & (t < t0 + steps)
                 last[here] = Xs[c[here], t[here] - t0, s[here]]
                 if "mean" in names:
-                    total += Xs[:, max(skip - t0, 0) :].sum(axis=1, dtype=np.float64)
+                    total += Xs.sum(axis=1, dtype=np.float64)
                 if "max" in names:
                     block = np.where(mask[:, t0 : t0 + steps], Xs, -np.inf)
                     np.maximum(peak, block.max(axis=1), out=peak)
@@ -351,7 +336,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
 
         pools = {
             "last": lambda: last,
-            "mean": lambda: in_batch_order(total) / (lengths[:, None] - skip),
+            "mean": lambda: in_batch_order(total) / lengths[:, None],
             "max": lambda: in_batch_order(peak),
         }
         dtype = self.input_weights_.dtype
@@ -484,15 +469,6 @@ class _RidgeSums:
             + 2 * intercept * (coef @ self.sum_x)
             + self.total * intercept**2
         )
-
-
-def _feature_scales(features, weights):
-    """Each column's weighted standard deviation (1 where it is 0)."""
-    X = features.astype(np.float64)
-    total = weights.sum()
-    mean = weights @ X / total
-    scale = np.sqrt(weights @ (X - mean) ** 2 / total)
-    return np.where(scale > 0, scale, 1.0)
 
 
 def _weighted_squared_errors(targets, predictions, weights):
@@ -669,7 +645,7 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
         n_reservoir=100,
         *,
         spectral_radius=0.9,
-        input_scaling=1.0,
+        input_scaling=0.3,
         leak_rate=1.0,
         alpha="auto",
         alphas=ALPHAS,
