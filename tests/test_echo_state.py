@@ -9,6 +9,7 @@ from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state
 from skrnn._echo_state import (
     ALPHAS,
+    LEAK_RATES,
     _fold_alpha,
     _loo_predictions,
     _recurrent_matrix,
@@ -29,7 +30,7 @@ def _reference_states(esn, X, n):
     out = []
     for t in range(n):
         pre = esn.input_weights_ @ X[t] + esn.input_bias_ + W @ x
-        x = (1 - esn.leak_rate) * x + esn.leak_rate * np.tanh(pre)
+        x = (1 - esn.leak_rate_) * x + esn.leak_rate_ * np.tanh(pre)
         out.append(x)
     return np.array(out)
 
@@ -391,3 +392,51 @@ def test_auto_alpha_per_step_scores_folds_of_sequences(monkeypatch):
 
     one = EchoStateRegressor(15, alpha="auto", return_sequences=True, random_state=0)
     assert one.fit(X[:1], Y[:1]).alpha_ in ALPHAS
+
+
+def test_auto_leak_rate_is_the_best_leave_one_out_choice():
+    rng = np.random.default_rng(13)
+    X, _ = ragged_problem(rng, n=60, max_steps=20, n_features=2)
+    y = np.nanmean(X[:, :, 0], axis=1) + 0.2 * rng.normal(size=60)
+    w = rng.uniform(0.5, 2.0, size=60)
+    labels = np.array(["a", "b", "c"])[np.digitize(y, [-0.2, 0.2])]
+    for Estimator, target in ((EchoStateRegressor, y), (EchoStateClassifier, labels)):
+        auto = Estimator(30, leak_rate="auto", random_state=0)
+        auto.fit(X, target, sample_weight=w)
+        losses = []
+        for leak in LEAK_RATES:
+            fixed = Estimator(30, leak_rate=leak, random_state=0)
+            fixed.fit(X, target, sample_weight=w)
+            assert fixed.leak_rate_ == leak
+            if Estimator is EchoStateRegressor:
+                targets = y[:, None]
+            else:
+                targets = 2.0 * (labels[:, None] == fixed.classes_) - 1
+            loo = _loo_predictions(fixed.transform(X), targets, w, [fixed.alpha_])
+            losses.append(fixed._loo_loss(targets, next(loo), w))
+            if leak == auto.leak_rate_:
+                assert auto.alpha_ == fixed.alpha_
+                assert_array_equal(auto.coef_, fixed.coef_)
+                assert_array_equal(auto.predict(X), fixed.predict(X))
+        assert auto.leak_rate_ == LEAK_RATES[min(range(4), key=losses.__getitem__)]
+
+
+def test_auto_leak_rate_per_step_follows_the_target_memory():
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(40, 30, 1))
+    params = {"leak_rate": "auto", "return_sequences": True, "random_state": 0}
+    now = EchoStateRegressor(40, **params).fit(X, np.tanh(X[:, :, 0]))
+    running = EchoStateRegressor(40, **params).fit(X, np.cumsum(X[:, :, 0], axis=1))
+    assert now.leak_rate_ == 1.0
+    assert running.leak_rate_ < 1.0
+    fixed = EchoStateRegressor(
+        40,
+        leak_rate=running.leak_rate_,
+        alpha=running.alpha_,
+        return_sequences=True,
+        random_state=0,
+    ).fit(X, np.cumsum(X[:, :, 0], axis=1))
+    # the same fit but for the order of the sums (five folds' sums added up)
+    assert_allclose(running.coef_, fixed.coef_, rtol=1e-6)
+    with pytest.raises(ValueError, match="leak_rate"):
+        EchoStateRegressor(leak_rate="fast").fit(X, X[:, 0, 0])

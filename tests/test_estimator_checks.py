@@ -22,6 +22,8 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     # a fixed ridge: here weights and repeated rows must agree
     skrnn.EchoStateRegressor(alpha=1e-6),
     skrnn.EchoStateClassifier(alpha=1e-6),
+    skrnn.EchoStateRegressor(leak_rate="auto"),
+    skrnn.EchoStateClassifier(leak_rate="auto"),
     skrnn.GRUDClassifier(batch_size=200),
     # GRU-D's common parameters: stacked layers, bidirectional
     skrnn.GRUDRegressor(hidden_layer_sizes=(8, 4)),
