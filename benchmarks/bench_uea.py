@@ -172,6 +172,13 @@ def main():
         default=None,
         help="JSON dict of non-default parameters, to explore (name it by --tag)",
     )
+    parser.add_argument(
+        "--class-attrs",
+        type=json.loads,
+        default=None,
+        help="JSON dict of private class attributes to set on each --models class "
+        "(e.g. EchoStateClassifier's _loo_scoring), to explore (name it by --tag)",
+    )
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--table-only", action="store_true")
     parser.add_argument(
@@ -181,6 +188,12 @@ def main():
         help="print one column per version (e.g. main defaults defaults+grid)",
     )
     args = parser.parse_args()
+    for name in args.models or []:
+        for attr, value in (args.class_attrs or {}).items():
+            cls = getattr(skrnn, name)
+            if not hasattr(cls, attr):
+                parser.error(f"{name} has no attribute {attr!r}")
+            setattr(cls, attr, value)
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     for dataset in args.sets:

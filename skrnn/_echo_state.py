@@ -32,6 +32,9 @@ POOLINGS = ("last", "mean", "max")
 # The ridge strengths alpha='auto' chooses from (on the sum-of-squares scale).
 ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
+# The leak rates leak_rate='auto' chooses from (benchmarks/RESULTS.md, round 3).
+LEAK_RATES = (1.0, 0.3, 0.1, 0.03)
+
 # Folds of sequences that alpha='auto' scores a per-step read-out on.
 N_FOLDS = 5
 
@@ -46,7 +49,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         "n_reservoir": [Interval(Integral, 1, None, closed="left")],
         "spectral_radius": [Interval(Real, 0, None, closed="left")],
         "input_scaling": [Interval(Real, 0, None, closed="left")],
-        "leak_rate": [Interval(Real, 0, 1, closed="right")],
+        "leak_rate": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "alphas": ["array-like"],
         "washout": [Interval(Integral, 0, None, closed="left")],
@@ -62,8 +65,8 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         n_reservoir=100,
         *,
         spectral_radius=0.9,
-        input_scaling=1.0,
-        leak_rate=1.0,
+        input_scaling=0.3,
+        leak_rate="auto",
         alpha="auto",
         alphas=ALPHAS,
         washout=0,
@@ -87,6 +90,9 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _init_reservoir(self, n_features, dtype, rng):
+        # 'auto': fit runs the reservoir at each of LEAK_RATES in turn
+        auto_leak = isinstance(self.leak_rate, str)
+        self.leak_rate_ = LEAK_RATES[0] if auto_leak else self.leak_rate
         N = self.n_reservoir
         signs = rng.choice([-1.0, 1.0], size=(N, n_features + 1))
         self.input_weights_ = (self.input_scaling * signs[:, 1:]).astype(dtype)
@@ -128,7 +134,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
                 self.input_bias_,
                 self.reservoir_weights_,
                 self.reservoir_offsets_,
-                dtype.type(self.leak_rate),
+                dtype.type(self.leak_rate_),
                 X0,
                 Xs,
                 work,
@@ -195,26 +201,54 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
     def _fit_encoded(self, X, lengths, Y, sample_weight, task, *, incremental):
         Y = self._readout_targets(Y)
         sw = sample_weight
-        alphas = self._alpha_grid()
-        auto = isinstance(self.alpha, str)
+        grid = self._alpha_grid()
+        alphas = grid if isinstance(self.alpha, str) else np.array([self.alpha])
+        auto_leak = isinstance(self.leak_rate, str)
+        leaks = LEAK_RATES if auto_leak else (self.leak_rate,)
+        # (alpha, leak rate) scored only when there is a choice to make
+        choose = len(alphas) > 1 or auto_leak
         self._check_memory(X, Y.shape[2], f"{type(self).__name__}.fit")
         self._init_reservoir(X.shape[2], X.dtype, check_random_state(self.random_state))
+        best = None
         if not self.return_sequences:
-            features = self._pooled_states(X, lengths)
-            alpha = self.alpha
-            if auto:
-                targets = Y[:, 0, :]
-                losses = [
-                    self._loo_loss(targets, predictions, sw)
-                    for predictions in _loo_predictions(features, targets, sw, alphas)
-                ]
-                alpha = alphas[min(range(len(alphas)), key=losses.__getitem__)]
+            targets = Y[:, 0, :]
+            for leak in leaks:
+                self.leak_rate_ = leak
+                features = self._pooled_states(X, lengths)
+                if not choose:
+                    best = (None, leak, alphas[0], features)
+                    break
+                loo = _loo_predictions(features, targets, sw, alphas)
+                for alpha, predictions in zip(alphas, loo, strict=True):
+                    loss = self._loo_loss(targets, predictions, sw)
+                    if best is None or loss < best[0]:  # the first of equals wins
+                        best = (loss, leak, alpha, features)
+            _, self.leak_rate_, alpha, features = best
             ridge = _RidgeSums(features.shape[1], Y.shape[2])
-            ridge.add(features, Y[:, 0, :], sw)
+            ridge.add(features, targets, sw)
             return self._set_readout(*ridge.solve(alpha), Y, alpha)
         ch = make_chunking(lengths)
-        (c, t, s), targets, weights, folds = self._read_out_steps(ch, Y, sw)
-        n_folds = folds.max() + 1 if auto else 1
+        steps, targets, weights, folds = self._read_out_steps(ch, Y, sw)
+        n_folds = folds.max() + 1 if choose else 1
+        for leak in leaks:
+            self.leak_rate_ = leak
+            sums = self._step_sums(X, ch, steps, targets, weights, folds, n_folds)
+            if not choose:
+                best = (None, leak, alphas[0], sums)
+                break
+            errors = _fold_errors(sums, alphas)
+            j = int(np.argmin(errors))
+            if best is None or errors[j] < best[0]:
+                best = (errors[j], leak, alphas[j], sums)
+        _, self.leak_rate_, alpha, sums = best
+        with blas_single_threaded():
+            coef, intercept = _RidgeSums.combine(sums).solve(alpha)
+        return self._set_readout(coef, intercept, targets, alpha)
+
+    def _step_sums(self, X, ch, steps, targets, weights, folds, n_folds):
+        """The per-step read-out's ridge sums, one per fold of sequences
+        (one in all when ``n_folds`` is 1), at ``leak_rate_``."""
+        c, t, s = steps
         sums = [_RidgeSums(self.n_reservoir, targets.shape[1]) for _ in range(n_folds)]
 
         def add(states, part):
@@ -248,9 +282,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
                     add(*block)
             if pending is not None:
                 pending.result()
-            alpha = _fold_alpha(sums, alphas) if auto else self.alpha
-            coef, intercept = _RidgeSums.combine(sums).solve(alpha)
-        return self._set_readout(coef, intercept, targets, alpha)
+        return sums
 
     def _set_readout(self, coef, intercept, targets, alpha):
         dtype = self.input_weights_.dtype
@@ -532,6 +564,12 @@ def _step_folds(batch):
 def _fold_alpha(sums, alphas):
     """The alpha whose read-out, fitted to all folds but one from the sums,
     has the smallest summed squared error on the fold left out."""
+    return alphas[np.argmin(_fold_errors(sums, alphas))]
+
+
+def _fold_errors(sums, alphas):
+    """For each alpha, the summed squared error on each fold of the read-out
+    fitted to all the other folds, from the sums."""
     errors = np.zeros(len(alphas))
     scored = False
     for k, held_out in enumerate(sums):
@@ -550,9 +588,10 @@ def _fold_alpha(sums, alphas):
     if not scored:
         raise ValueError(
             "alpha='auto' needs targets with positive weight in at least two "
-            "sequences, or several steps of one; pass a number as alpha instead."
+            "sequences, or several steps of one (so does leak_rate='auto'); pass "
+            "numbers instead."
         )
-    return alphas[np.argmin(errors)]
+    return errors
 
 
 @format_docstring
@@ -645,8 +684,8 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
         n_reservoir=100,
         *,
         spectral_radius=0.9,
-        input_scaling=1.0,
-        leak_rate=1.0,
+        input_scaling=0.3,
+        leak_rate="auto",
         alpha="auto",
         alphas=ALPHAS,
         washout=0,

@@ -9,6 +9,7 @@ from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state
 from skrnn._echo_state import (
     ALPHAS,
+    LEAK_RATES,
     _fold_alpha,
     _loo_predictions,
     _recurrent_matrix,
@@ -29,7 +30,7 @@ def _reference_states(esn, X, n):
     out = []
     for t in range(n):
         pre = esn.input_weights_ @ X[t] + esn.input_bias_ + W @ x
-        x = (1 - esn.leak_rate) * x + esn.leak_rate * np.tanh(pre)
+        x = (1 - esn.leak_rate_) * x + esn.leak_rate_ * np.tanh(pre)
         out.append(x)
     return np.array(out)
 
@@ -80,6 +81,9 @@ def test_blocks_do_not_change_the_model(return_sequences, monkeypatch):
         "return_sequences": return_sequences,
         "washout": 3,
         "alpha": 1e-3,
+        # a fixed leak rate: with 'auto' the running-sum target picks a small
+        # one, whose ill-conditioned read-out moves 1e-8 with the sums' order
+        "leak_rate": 1.0,
         "random_state": 0,
     }
     whole = EchoStateRegressor(30, **params).fit(X, y)
@@ -87,6 +91,13 @@ def test_blocks_do_not_change_the_model(return_sequences, monkeypatch):
     blocked = EchoStateRegressor(30, **params).fit(X, y)
     assert_allclose(blocked.coef_, whole.coef_, rtol=1e-9, atol=1e-12)
     assert_allclose(blocked.predict(X), whole.predict(X), rtol=1e-9, atol=1e-12)
+    # the leak rate 'auto' chooses does not depend on the blocks either
+    params["leak_rate"] = "auto"
+    blocked = EchoStateRegressor(30, **params).fit(X, y)
+    monkeypatch.undo()
+    whole = EchoStateRegressor(30, **params).fit(X, y)
+    assert blocked.leak_rate_ == whole.leak_rate_
+    assert_allclose(blocked.predict(X), whole.predict(X), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +234,9 @@ def test_pooling_default_is_the_mean_and_a_bad_pooling_is_an_error():
     labels = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
     clf = EchoStateClassifier(25, random_state=0).fit(X, labels)
     assert clf.pooling == "mean"
-    both = EchoStateClassifier(25, pooling=("last", "mean"), random_state=0)
+    both = EchoStateClassifier(
+        25, pooling=("last", "mean"), leak_rate=clf.leak_rate_, random_state=0
+    )
     # same reservoir: the mean is the second half of ('last', 'mean')
     assert_array_equal(clf.transform(X), both.fit(X, labels).transform(X)[:, 25:])
     for bad in [(), ("last", "median")]:
@@ -372,7 +385,9 @@ def test_auto_alpha_per_step_scores_folds_of_sequences(monkeypatch):
     ).fit(X, Y)
     states = [_reference_states(esn, X[i], n)[1:] for i, n in enumerate(lengths)]
     targets = [Y[i, 1:n, None] for i, n in enumerate(lengths)]
-    fold = np.arange(23) % 5
+    # the k-th sequence with a step after the washout goes to fold k % 5
+    fold = np.full(23, -1)
+    fold[lengths > 1] = np.arange(np.count_nonzero(lengths > 1)) % 5
     errors = np.zeros(len(alphas))
     for j, alpha in enumerate(alphas):
         for k in range(5):
@@ -389,3 +404,51 @@ def test_auto_alpha_per_step_scores_folds_of_sequences(monkeypatch):
 
     one = EchoStateRegressor(15, alpha="auto", return_sequences=True, random_state=0)
     assert one.fit(X[:1], Y[:1]).alpha_ in ALPHAS
+
+
+def test_auto_leak_rate_is_the_best_leave_one_out_choice():
+    rng = np.random.default_rng(13)
+    X, _ = ragged_problem(rng, n=60, max_steps=20, n_features=2)
+    y = np.nanmean(X[:, :, 0], axis=1) + 0.2 * rng.normal(size=60)
+    w = rng.uniform(0.5, 2.0, size=60)
+    labels = np.array(["a", "b", "c"])[np.digitize(y, [-0.2, 0.2])]
+    for Estimator, target in ((EchoStateRegressor, y), (EchoStateClassifier, labels)):
+        auto = Estimator(30, leak_rate="auto", random_state=0)
+        auto.fit(X, target, sample_weight=w)
+        losses = []
+        for leak in LEAK_RATES:
+            fixed = Estimator(30, leak_rate=leak, random_state=0)
+            fixed.fit(X, target, sample_weight=w)
+            assert fixed.leak_rate_ == leak
+            if Estimator is EchoStateRegressor:
+                targets = y[:, None]
+            else:
+                targets = 2.0 * (labels[:, None] == fixed.classes_) - 1
+            loo = _loo_predictions(fixed.transform(X), targets, w, [fixed.alpha_])
+            losses.append(fixed._loo_loss(targets, next(loo), w))
+            if leak == auto.leak_rate_:
+                assert auto.alpha_ == fixed.alpha_
+                assert_array_equal(auto.coef_, fixed.coef_)
+                assert_array_equal(auto.predict(X), fixed.predict(X))
+        assert auto.leak_rate_ == LEAK_RATES[min(range(4), key=losses.__getitem__)]
+
+
+def test_auto_leak_rate_per_step_follows_the_target_memory():
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(40, 30, 1))
+    params = {"leak_rate": "auto", "return_sequences": True, "random_state": 0}
+    now = EchoStateRegressor(40, **params).fit(X, np.tanh(X[:, :, 0]))
+    running = EchoStateRegressor(40, **params).fit(X, np.cumsum(X[:, :, 0], axis=1))
+    assert now.leak_rate_ == 1.0
+    assert running.leak_rate_ < 1.0
+    fixed = EchoStateRegressor(
+        40,
+        leak_rate=running.leak_rate_,
+        alpha=running.alpha_,
+        return_sequences=True,
+        random_state=0,
+    ).fit(X, np.cumsum(X[:, :, 0], axis=1))
+    # the same fit but for the order of the sums (five folds' sums added up)
+    assert_allclose(running.coef_, fixed.coef_, rtol=1e-6)
+    with pytest.raises(ValueError, match="leak_rate"):
+        EchoStateRegressor(leak_rate="fast").fit(X, X[:, 0, 0])

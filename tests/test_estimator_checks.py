@@ -25,9 +25,9 @@ ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     # one minibatch per epoch: here weights and repeated rows must agree
     skrnn.GRURegressor(batch_size=200),
     skrnn.LSTMClassifier(batch_size=200),
-    # a fixed ridge: here weights and repeated rows must agree
-    skrnn.EchoStateRegressor(alpha=1e-6),
-    skrnn.EchoStateClassifier(alpha=1e-6),
+    # a fixed ridge and leak rate: here weights and repeated rows must agree
+    skrnn.EchoStateRegressor(alpha=1e-6, leak_rate=1.0),
+    skrnn.EchoStateClassifier(alpha=1e-6, leak_rate=1.0),
     skrnn.GRUDClassifier(batch_size=200),
     # GRU-D's common parameters: stacked layers, bidirectional
     skrnn.GRUDRegressor(hidden_layer_sizes=(8, 4), **SHORT),
