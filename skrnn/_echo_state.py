@@ -62,7 +62,7 @@ class BaseEchoState(SequenceModel, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_reservoir=100,
+        n_reservoir=500,
         *,
         spectral_radius=0.9,
         input_scaling=0.3,
@@ -681,7 +681,7 @@ class EchoStateClassifier(RecurrentClassifierMixin, BaseEchoState):
 
     def __init__(
         self,
-        n_reservoir=100,
+        n_reservoir=500,
         *,
         spectral_radius=0.9,
         input_scaling=0.3,
