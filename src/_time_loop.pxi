@@ -48,14 +48,15 @@ from _common cimport floating, n_active, skrnn_cpu_has_x86_64_v3
 cdef enum:
     TIME_BLOCK = 16
 
-# Hidden sizes up to this one run the per-step products (W_hh h_{t-1} and its
-# backward, the skip connection's) through small_gemm, larger ones through
-# BLAS. The choice depends on H only, never on the number of rows, so a row's
-# states are the same in training and in inference chunks.
+# Which per-step products run through small_gemm rather than BLAS (chosen by
+# measurement, see benchmarks/RESULTS.md): W_hh h_{t-1} (and the skip
+# connection's) at H <= SMALL_FORWARD_MAX_H, the backward's dA W_hh at
+# G H <= SMALL_BACKWARD_MAX_GH. The choice depends on the layer's shape only,
+# never on the number of rows, so a row's states are the same in training and
+# in inference chunks.
 cdef enum:
-    SMALL_GEMM_MAX_H = 64
-import os as _os
-cdef int _small_max_h = int(_os.environ.get("SKRNN_SMALL_MAX_H", SMALL_GEMM_MAX_H))
+    SMALL_FORWARD_MAX_H = 64
+    SMALL_BACKWARD_MAX_GH = 128
 
 
 cdef inline void _project(
@@ -78,7 +79,7 @@ cdef inline void _step_product(
 ) noexcept nogil:
     """``out (+)= h W'`` for n rows: h (n, H), W (GH, H) and its transpose
     W_t (H, GH), out (n, GH) with row stride ldo."""
-    if H <= _small_max_h:
+    if H <= SMALL_FORWARD_MAX_H:
         small_gemm(n, GH, H, h, H, W_t, GH, accumulate, out, ldo)
     else:
         gemm(False, True, n, GH, H, <floating> 1, h, H, W, H,
@@ -91,7 +92,7 @@ cdef inline void _step_product_back(
 ) noexcept nogil:
     """``out (+)= da W`` for n rows: da (n, GH) with row stride ldd, W (GH, H),
     out (n, H)."""
-    if H <= _small_max_h:
+    if GH <= SMALL_BACKWARD_MAX_GH:
         small_gemm(n, H, GH, da, ldd, W, H, accumulate, out, H)
     else:
         gemm(False, False, n, H, GH, <floating> 1, da, ldd, W, H,
@@ -153,8 +154,9 @@ cdef inline void _decay_backward(
 
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* W_hh_t, const floating* bias, const floating* b_hh,
-    const floating* zeros, floating* Hs, floating* cache, floating* gh,
+    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* b_hh, const floating* zeros, floating* Hs, floating* cache,
+    floating* gh,
     int T, int S, int F, int H, int kind,
     const floating* W_skip, const floating* W_skip_t, floating* cell_out,
     floating leak, int skip, const floating* decay, floating* decayed,
@@ -216,8 +218,9 @@ cdef void _forward_chunk(
 
 cdef void _infer_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* W_hh_t, const floating* bias, const floating* b_hh,
-    const floating* zeros, floating* Hs, floating* last, floating* work,
+    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* b_hh, const floating* zeros, floating* Hs, floating* last,
+    floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
     const floating* W_skip, const floating* W_skip_t, floating leak, int skip,
     const floating* decay, floating* hhat,

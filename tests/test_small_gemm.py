@@ -28,8 +28,17 @@ def _builds():
 
 
 BUILDS = {m.__name__.rsplit(".", 1)[-1]: m for m in _builds()}
-SHAPES = [(1, 1, 1), (3, 5, 2), (17, 3, 33), (4, 16, 8), (5, 17, 16), (64, 128, 32),
-          (16, 32, 128), (7, 24, 0), (2, 40, 65)]
+SHAPES = [
+    (1, 1, 1),
+    (3, 5, 2),
+    (17, 3, 33),
+    (4, 16, 8),
+    (5, 17, 16),
+    (64, 128, 32),
+    (16, 32, 128),
+    (7, 24, 0),
+    (2, 40, 65),
+]
 
 
 def _strided(rng, rows, cols, pad, dtype):
@@ -72,7 +81,9 @@ def test_small_product_rows_do_not_depend_on_the_row_count(build, dtype):
         for rows in (1, 2, 3, 5, 16, 17):
             for start in range(0, m - rows + 1, 4):
                 part = c0[start : start + rows].copy()
-                BUILDS[build].small_product(a[start : start + rows], b, part, accumulate)
+                BUILDS[build].small_product(
+                    a[start : start + rows], b, part, accumulate
+                )
                 assert np.array_equal(part, every[start : start + rows])
 
 
@@ -88,8 +99,9 @@ def test_small_product_rejects_bad_shapes():
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("H", [5, 32])
 def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
-    """float32: forward over chunks of 16 rows (training) and infer over chunks
-    of 64 (prediction) give each sequence the same states, bit for bit."""
+    """float32, at hidden sizes whose per-step products run through the small
+    product (H <= 64): forward over chunks of 16 rows (training) and infer over
+    chunks of 64 (prediction) give each sequence the same states, bit for bit."""
     from helpers import KERNEL_CELLS, layer_problem
 
     from skrnn._layout import from_chunks
@@ -108,7 +120,8 @@ def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
             cache = np.empty(Xc.shape[:3] + (cache_width * H,), dtype=np.float32)
             kernel.forward(Xc, ch.lengths, *weights, Hs, cache, 1, 1)
         else:
-            kernel.infer(Xc, ch.lengths, *weights, Hs,
-                         np.empty((0, 0, 0), np.float32), 1, 1)
+            kernel.infer(
+                Xc, ch.lengths, *weights, Hs, np.empty((0, 0, 0), np.float32), 1, 1
+            )
         states.append(from_chunks(Hs, ch, len(lengths)))
     assert np.array_equal(states[0], states[1], equal_nan=True)
