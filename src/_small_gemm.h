@@ -12,13 +12,13 @@
  * every row block passes over it), with a tile of 4 rows x 2 vectors of
  * accumulators in registers and k innermost.
  *
- * Every output element is computed the same way whatever m, n and the
- * element's place in the tiling: it starts at C (or 0) and adds
- * A[i, p] * B[p, j] for p = 0, 1, ..., k - 1 in that order, one rounding per
- * step, or one fused multiply-add where the build contracts (x86-64-v3's
- * -ffp-contract=fast contracts the vector and the scalar tails alike; the
- * portable build contracts neither). So a row's result does not depend on how
- * many rows the call has, nor on the other rows.
+ * Every output element starts at C (or 0) and adds A[i, p] * B[p, j] for
+ * p = 0, 1, ..., k - 1 in that order (a multiply and an add, or one fused
+ * multiply-add where the build contracts: x86-64-v3's -ffp-contract=fast).
+ * Whether column j goes through a vector lane or the scalar tail depends on n
+ * only, and a row is computed the same way in a 4-row tile as alone, so a
+ * row's result does not depend on how many rows the call has, nor on the
+ * other rows (tests/test_small_gemm.py checks it bit for bit).
  */
 #ifndef SKRNN_SMALL_GEMM_H
 #define SKRNN_SMALL_GEMM_H
