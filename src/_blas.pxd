@@ -1,4 +1,5 @@
-# Row-major GEMM over scipy's BLAS for both floating types. Header-only.
+# Row-major GEMM over scipy's BLAS for both floating types, and a small-matrix
+# product without BLAS for the per-step products (_small_gemm.h). Header-only.
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 from _common cimport floating
 
@@ -29,3 +30,27 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k,
     else:
         dgemm(&tb, &ta, &n, &m, &k, &alpha, <double*> b, &ldb, <double*> a, &lda,
               &beta, c, &ldc)
+
+
+cdef extern from "_small_gemm.h" nogil:
+    void skrnn_small_gemm_f(int m, int n, int k, const float* a, int lda,
+                            const float* b, int ldb, int accumulate, float* c,
+                            int ldc)
+    void skrnn_small_gemm_d(int m, int n, int k, const double* a, int lda,
+                            const double* b, int ldb, int accumulate,
+                            double* c, int ldc)
+
+
+cdef inline void small_gemm(int m, int n, int k, const floating* a, int lda,
+                            const floating* b, int ldb, bint accumulate,
+                            floating* c, int ldc) noexcept nogil:
+    """C (m, n) = A @ B (+ C if accumulate), all row-major, without BLAS.
+
+    For the time loop's per-step products (see _small_gemm.h): each output
+    row is computed the same way whatever m, so a row's result does not
+    depend on how many rows the call has.
+    """
+    if floating is float:
+        skrnn_small_gemm_f(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+    else:
+        skrnn_small_gemm_d(m, n, k, a, lda, b, ldb, accumulate, c, ldc)

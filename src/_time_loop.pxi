@@ -40,13 +40,23 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from _blas cimport gemm
+from _blas cimport gemm, small_gemm
 from _common cimport floating, n_active, skrnn_cpu_has_x86_64_v3
 
 # Steps per input-projection GEMM (forward and inference alike, so that the
 # two compute the same sums).
 cdef enum:
     TIME_BLOCK = 16
+
+# Which per-step products run through small_gemm rather than BLAS (chosen by
+# measurement, see benchmarks/RESULTS.md): W_hh h_{t-1} (and the skip
+# connection's) at H <= SMALL_FORWARD_MAX_H, the backward's dA W_hh at
+# G H <= SMALL_BACKWARD_MAX_GH. The choice depends on the layer's shape only,
+# never on the number of rows, so a row's states are the same in training and
+# in inference chunks.
+cdef enum:
+    SMALL_FORWARD_MAX_H = 64
+    SMALL_BACKWARD_MAX_GH = 128
 
 
 cdef inline void _project(
@@ -63,26 +73,49 @@ cdef inline void _project(
             r[j] += bias[j]
 
 
+cdef inline void _step_product(
+    const floating* h, const floating* W, const floating* W_t, floating* out,
+    int n, int ldo, int H, int GH, bint accumulate,
+) noexcept nogil:
+    """``out (+)= h W'`` for n rows: h (n, H), W (GH, H) and its transpose
+    W_t (H, GH), out (n, GH) with row stride ldo."""
+    if H <= SMALL_FORWARD_MAX_H:
+        small_gemm(n, GH, H, h, H, W_t, GH, accumulate, out, ldo)
+    else:
+        gemm(False, True, n, GH, H, <floating> 1, h, H, W, H,
+             <floating> (1 if accumulate else 0), out, ldo)
+
+
+cdef inline void _step_product_back(
+    const floating* da, int ldd, const floating* W, floating* out, int n,
+    int H, int GH, bint accumulate,
+) noexcept nogil:
+    """``out (+)= da W`` for n rows: da (n, GH) with row stride ldd, W (GH, H),
+    out (n, H)."""
+    if GH <= SMALL_BACKWARD_MAX_GH:
+        small_gemm(n, H, GH, da, ldd, W, H, accumulate, out, H)
+    else:
+        gemm(False, False, n, H, GH, <floating> 1, da, ldd, W, H,
+             <floating> (1 if accumulate else 0), out, H)
+
+
 cdef inline void _recurrent(
-    const floating* h_prev, const floating* W_hh, floating* a, floating* gh,
-    int n, int lda, int H, int GH,
+    const floating* h_prev, const floating* W_hh, const floating* W_hh_t,
+    floating* a, floating* gh, int n, int lda, int H, int GH,
 ) noexcept nogil:
     """Add ``W_hh h_{t-1}`` to the step's rows (or, SEPARATE_HIDDEN, put it in gh)."""
     if SEPARATE_HIDDEN:
-        gemm(False, True, n, GH, H, <floating> 1, h_prev, H, W_hh, H,
-             <floating> 0, gh, GH)
+        _step_product(h_prev, W_hh, W_hh_t, gh, n, GH, H, GH, False)
     else:
-        gemm(False, True, n, GH, H, <floating> 1, h_prev, H, W_hh, H,
-             <floating> 1, a, lda)
+        _step_product(h_prev, W_hh, W_hh_t, a, n, lda, H, GH, True)
 
 
 cdef inline void _skip(
-    const floating* h_skip, const floating* W_skip, floating* a, int n, int lda,
-    int H, int GH,
+    const floating* h_skip, const floating* W_skip, const floating* W_skip_t,
+    floating* a, int n, int lda, int H, int GH,
 ) noexcept nogil:
     """Add ``W_skip h_{t-k}`` to the step's input-side rows."""
-    gemm(False, True, n, GH, H, <floating> 1, h_skip, H, W_skip, H, <floating> 1,
-         a, lda)
+    _step_product(h_skip, W_skip, W_skip_t, a, n, lda, H, GH, True)
 
 
 cdef inline void _leak(
@@ -121,11 +154,13 @@ cdef inline void _decay_backward(
 
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* bias, const floating* b_hh,
-    const floating* zeros, floating* Hs, floating* cache, floating* gh,
+    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* b_hh, const floating* zeros, floating* Hs, floating* cache,
+    floating* gh,
     int T, int S, int F, int H, int kind,
-    const floating* W_skip, floating* cell_out, floating leak, int skip,
-    const floating* decay, floating* decayed, const floating* rmask,
+    const floating* W_skip, const floating* W_skip_t, floating* cell_out,
+    floating leak, int skip, const floating* decay, floating* decayed,
+    const floating* rmask,
     floating* masked,
 ) noexcept nogil:
     cdef int Tc = lengths[0] if S > 0 else 0
@@ -155,11 +190,12 @@ cdef void _forward_chunk(
                 if rmask != NULL:
                     # the same elementwise product as the decay's
                     _decay(h_prev, rmask, masked + t * S * H, n * H)
-                    _recurrent(masked + t * S * H, W_hh, a, gh, n, P, H, GH)
+                    _recurrent(masked + t * S * H, W_hh, W_hh_t, a, gh, n, P,
+                               H, GH)
                 else:
-                    _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+                    _recurrent(h_prev, W_hh, W_hh_t, a, gh, n, P, H, GH)
             if skip > 0 and t >= skip:
-                _skip(h - skip * S * H, W_skip, a, n, P, H, GH)
+                _skip(h - skip * S * H, W_skip, W_skip_t, a, n, P, H, GH)
             _forward_step(a, a - S * P if t > 0 else NULL, gh, b_hh, h_prev, h,
                           n, H, kind)
             if leak < 1:
@@ -182,11 +218,12 @@ cdef void _forward_chunk(
 
 cdef void _infer_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* bias, const floating* b_hh,
-    const floating* zeros, floating* Hs, floating* last, floating* work,
+    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* b_hh, const floating* zeros, floating* Hs, floating* last,
+    floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
-    const floating* W_skip, floating leak, int skip, const floating* decay,
-    floating* hhat,
+    const floating* W_skip, const floating* W_skip_t, floating leak, int skip,
+    const floating* decay, floating* hhat,
 ) noexcept nogil:
     # work holds TIME_BLOCK + 1 steps of rows: slot 0 carries the step before
     # the block (its cell state), slots 1.. the block's projections. Without
@@ -219,10 +256,11 @@ cdef void _infer_chunk(
             if decay != NULL:
                 _decay(h_prev, decay + t * S * H, hhat, n * H)
                 h_prev = hhat
-            _recurrent(h_prev, W_hh, a, gh, n, P, H, GH)
+            _recurrent(h_prev, W_hh, W_hh_t, a, gh, n, P, H, GH)
         if skip > 0 and t >= skip:
             _skip(Hs + (t - skip) * S * H if Hs != NULL
-                  else ring + ((t - skip) % R) * S * H, W_skip, a, n, P, H, GH)
+                  else ring + ((t - skip) % R) * S * H, W_skip, W_skip_t, a, n,
+                  P, H, GH)
         _forward_step(a, a - block if t > 0 else NULL, gh, b_hh, h_prev, h, n,
                       H, kind)
         if leak < 1:
@@ -289,8 +327,8 @@ cdef void _backward_chunk(
         # boundary lies between them.
         if skip > 0 and t + skip < Tc and (
                 bptt_steps == 0 or (t + skip) // bptt_steps == t // bptt_steps):
-            gemm(False, False, n, H, GH, <floating> 1, dA + (t + skip) * S * D, D,
-                 W_skip, H, <floating> 1, dh, H)
+            _step_product_back(dA + (t + skip) * S * D, D, W_skip, dh, n, H, GH,
+                               True)
         g = dHs + t * S * H
         if leak < 1:
             sq = 0
@@ -322,8 +360,8 @@ cdef void _backward_chunk(
             # cuts the path to h_{t-1}
             if not cut or decay != NULL:
                 if rmask != NULL:
-                    gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D,
-                         D, W_hh, H, <floating> 0, rec, H)
+                    _step_product_back(dA_hh + t * S * D, D, W_hh, rec, n, H,
+                                       GH, False)
                     if SEPARATE_HIDDEN:
                         for i in range(n * H):
                             dh[i] += rmask[i] * rec[i]
@@ -331,9 +369,8 @@ cdef void _backward_chunk(
                         for i in range(n * H):
                             dh[i] = rmask[i] * rec[i]
                 else:
-                    gemm(False, False, n, H, GH, <floating> 1, dA_hh + t * S * D,
-                         D, W_hh, H, <floating> (1 if SEPARATE_HIDDEN else 0), dh,
-                         H)
+                    _step_product_back(dA_hh + t * S * D, D, W_hh, dh, n, H,
+                                       GH, SEPARATE_HIDDEN)
                 if leak < 1:
                     for i in range(n * H):
                         dh[i] += (1 - leak) * total[i]
@@ -444,6 +481,31 @@ def cpu_has_x86_64_v3():
     return bool(skrnn_cpu_has_x86_64_v3())
 
 
+def small_product(const floating[:, :] a, const floating[:, :] b,
+                  floating[:, :] c, bint accumulate):
+    """``c[...] = a @ b`` (``+ c`` if accumulate) by the per-step small product.
+
+    For tests: the time loop's own code on arrays whose rows are contiguous
+    (any row strides, as in the kernels' strided rows).
+    """
+    cdef int m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    if b.shape[0] != k or c.shape[0] != m or c.shape[1] != n:
+        raise ValueError(
+            f"shapes {tuple(a.shape)} @ {tuple(b.shape)} -> {tuple(c.shape)} "
+            "do not match.")
+    cdef Py_ssize_t size = sizeof(floating)
+    for name, x in (("a", a), ("b", b), ("c", c)):
+        if x.strides[1] != size or x.strides[0] % size or x.strides[0] < 0:
+            raise ValueError(f"{name} must have contiguous rows.")
+    if m == 0 or n == 0:
+        return
+    with nogil:
+        small_gemm(m, n, k, &a[0, 0] if k > 0 else NULL,
+                   <int> (a.strides[0] // size), &b[0, 0] if k > 0 else NULL,
+                   <int> (b.strides[0] // size), accumulate, &c[0, 0],
+                   <int> (c.strides[0] // size))
+
+
 def forward(
     const floating[:, :, :, ::1] X,
     const int[:, ::1] lengths,
@@ -544,6 +606,8 @@ def forward(
     cdef floating leak = leak_rate
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
+    cdef const floating[:, ::1] W_hh_t = np.ascontiguousarray(np.asarray(W_hh).T)
+    cdef const floating[:, ::1] Ws_t = np.ascontiguousarray(np.asarray(Ws).T)
     cdef floating[:, :, :, ::1] out = (
         cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
     cdef const floating[:, :, :, ::1] sd = (
@@ -562,9 +626,9 @@ def forward(
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
-                           &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
+                           &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
-                           T, S, F, H, activation, &Ws[0, 0],
+                           T, S, F, H, activation, &Ws[0, 0], &Ws_t[0, 0],
                            &out[c, 0, 0, 0] if leaky else NULL, leak, skip,
                            &sd[c, 0, 0, 0] if decaying else NULL,
                            &dec[c, 0, 0, 0] if decaying else NULL,
@@ -628,6 +692,8 @@ def infer(
     cdef floating leak = leak_rate
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
+    cdef const floating[:, ::1] W_hh_t = np.ascontiguousarray(np.asarray(W_hh).T)
+    cdef const floating[:, ::1] Ws_t = np.ascontiguousarray(np.asarray(Ws).T)
     cdef const floating[:, :, :, ::1] sd = (
         state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
@@ -647,11 +713,12 @@ def infer(
                 failed[c] = 1
                 continue
             _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
-                         &W_hh[0, 0], &bias[0], &b_hh[0], &zeros[0],
+                         &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                          &Hs[c, 0, 0, 0] if want_all else NULL,
                          &last[c, 0, 0] if want_last else NULL,
                          work, work + n_work, work + n_work + n_ring,
-                         T, S, F, H, activation, &Ws[0, 0], leak, skip,
+                         T, S, F, H, activation, &Ws[0, 0], &Ws_t[0, 0],
+                         leak, skip,
                          &sd[c, 0, 0, 0] if decaying else NULL,
                          work + n_work + n_ring + n_gh)
         free(work)

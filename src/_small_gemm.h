@@ -1,0 +1,51 @@
+/*
+ * A small-matrix product for the time loop's per-step products.
+ *
+ *     C (m, n) = A (m, k) @ B (k, n)        (accumulate == 0)
+ *     C (m, n) = C + A (m, k) @ B (k, n)    (accumulate != 0)
+ *
+ * all row-major with row strides lda, ldb, ldc (each >= its width).
+ *
+ * At the hidden sizes where a step's product is a few thousand multiply-adds,
+ * BLAS spends much of a call packing B (W_hh) into its own layout; this reads
+ * B in place, a panel of 2 vectors of columns at a time (it stays in L1 while
+ * every row block passes over it), with a tile of 4 rows x 2 vectors of
+ * accumulators in registers and k innermost.
+ *
+ * Every output element starts at C (or 0) and adds A[i, p] * B[p, j] for
+ * p = 0, 1, ..., k - 1 in that order (a multiply and an add, or one fused
+ * multiply-add where the build contracts: x86-64-v3's -ffp-contract=fast).
+ * Whether column j goes through a vector lane or the scalar tail depends on n
+ * only, and a row is computed the same way in a 4-row tile as alone, so a
+ * row's result does not depend on how many rows the call has, nor on the
+ * other rows (tests/test_small_gemm.py checks it bit for bit).
+ */
+#ifndef SKRNN_SMALL_GEMM_H
+#define SKRNN_SMALL_GEMM_H
+
+#include <string.h>
+
+#if defined(__AVX__)
+#define SKRNN_SG_BYTES 32 /* one ymm register */
+#else
+#define SKRNN_SG_BYTES 16 /* one xmm register */
+#endif
+#define SKRNN_SG_ROWS 4
+
+#define SKRNN_SG_T float
+#define SKRNN_SG_V skrnn_sg_vf
+#define SKRNN_SG_NAME(x) skrnn_small_gemm_f##x
+#include "_small_gemm_body.h"
+#undef SKRNN_SG_T
+#undef SKRNN_SG_V
+#undef SKRNN_SG_NAME
+
+#define SKRNN_SG_T double
+#define SKRNN_SG_V skrnn_sg_vd
+#define SKRNN_SG_NAME(x) skrnn_small_gemm_d##x
+#include "_small_gemm_body.h"
+#undef SKRNN_SG_T
+#undef SKRNN_SG_V
+#undef SKRNN_SG_NAME
+
+#endif

@@ -1,0 +1,127 @@
+"""The time loop's small-matrix product (src/_small_gemm.h) against NumPy.
+
+It runs the per-step products ``W_hh h_{t-1}`` and their backward at small
+hidden sizes. Every output row is computed the same way whatever the number of
+rows, so training (chunks of 16 or 32 rows) and prediction (chunks of 64)
+compute the same states bit for bit; both are tested here, on each build of
+the kernels that this machine can run.
+"""
+
+import importlib
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skrnn._layout import INFER_CHUNK_SIZE, make_chunking, to_chunks
+
+
+def _builds():
+    mods = [importlib.import_module("skrnn._lstm")]
+    try:
+        v3 = importlib.import_module("skrnn._lstm_v3")
+    except ImportError:  # built without it
+        return mods
+    if v3.cpu_has_x86_64_v3():
+        mods.append(v3)
+    return mods
+
+
+BUILDS = {m.__name__.rsplit(".", 1)[-1]: m for m in _builds()}
+SHAPES = [
+    (1, 1, 1),
+    (3, 5, 2),
+    (17, 3, 33),
+    (4, 16, 8),
+    (5, 17, 16),
+    (64, 128, 32),
+    (16, 32, 128),
+    (7, 24, 0),
+    (2, 40, 65),
+]
+
+
+def _strided(rng, rows, cols, pad, dtype):
+    """A (rows, cols) view with row stride cols + pad, NaN in the padding."""
+    full = np.full((rows, cols + pad), np.nan, dtype=dtype)
+    full[:, :cols] = rng.normal(size=(rows, cols))
+    return full[:, :cols], full
+
+
+@pytest.mark.parametrize("build", sorted(BUILDS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n, k", SHAPES)
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_small_product_matches_numpy(build, dtype, m, n, k, accumulate):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    a, _ = _strided(rng, m, k, 3, dtype)
+    b, _ = _strided(rng, k, n, 5, dtype)
+    c, full = _strided(rng, m, n, 2, dtype)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    if accumulate:
+        want += c
+    BUILDS[build].small_product(a, b, c, accumulate)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(c, want, rtol=tol, atol=tol * max(k, 1))
+    assert np.isnan(full[:, n:]).all()  # nothing written past the width
+
+
+@pytest.mark.parametrize("build", sorted(BUILDS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_product_rows_do_not_depend_on_the_row_count(build, dtype):
+    """Each row alone, and every prefix of the rows, gives the same bits."""
+    rng = np.random.default_rng(1)
+    m, n, k = 21, 37, 29
+    a = rng.normal(size=(m, k)).astype(dtype)
+    b = rng.normal(size=(k, n)).astype(dtype)
+    c0 = rng.normal(size=(m, n)).astype(dtype)
+    for accumulate in (False, True):
+        every = c0.copy()
+        BUILDS[build].small_product(a, b, every, accumulate)
+        for rows in (1, 2, 3, 5, 16, 17):
+            for start in range(0, m - rows + 1, 4):
+                part = c0[start : start + rows].copy()
+                BUILDS[build].small_product(
+                    a[start : start + rows], b, part, accumulate
+                )
+                assert np.array_equal(part, every[start : start + rows])
+
+
+def test_small_product_rejects_bad_shapes():
+    mod = next(iter(BUILDS.values()))
+    a = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="match"):
+        mod.small_product(a, np.zeros((5, 2)), np.zeros((3, 2)), False)
+    with pytest.raises(ValueError, match="contiguous"):
+        mod.small_product(a, np.zeros((4, 4))[:, ::2], np.zeros((3, 2)), False)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("H", [5, 32])
+def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
+    """float32, at hidden sizes whose per-step products run through the small
+    product (H <= 64): forward over chunks of 16 rows (training) and infer over
+    chunks of 64 (prediction) give each sequence the same states, bit for bit."""
+    from helpers import KERNEL_CELLS, layer_problem
+
+    from skrnn._layout import from_chunks
+
+    kernel, gates, cache_width = KERNEL_CELLS[cell][:3]
+    rng = np.random.default_rng(3)
+    X, lengths, weights = layer_problem(gates, rng, B=90, T=23, F=8, H=H)
+    X = X.astype(np.float32)
+    weights = [w.astype(np.float32) for w in weights]
+    states = []
+    for size in (16, INFER_CHUNK_SIZE):
+        ch = make_chunking(lengths, size)
+        Xc = to_chunks(X, ch, dtype=np.float32)
+        Hs = np.empty(Xc.shape[:3] + (H,), dtype=np.float32)
+        if size == 16:
+            cache = np.empty(Xc.shape[:3] + (cache_width * H,), dtype=np.float32)
+            kernel.forward(Xc, ch.lengths, *weights, Hs, cache, 1, 1)
+        else:
+            kernel.infer(
+                Xc, ch.lengths, *weights, Hs, np.empty((0, 0, 0), np.float32), 1, 1
+            )
+        states.append(from_chunks(Hs, ch, len(lengths)))
+    assert np.array_equal(states[0], states[1], equal_nan=True)
