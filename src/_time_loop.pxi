@@ -481,6 +481,15 @@ def cpu_has_x86_64_v3():
     return bool(skrnn_cpu_has_x86_64_v3())
 
 
+def _small_operand(W, int H):
+    """``W'`` contiguous, which the per-step small product reads where it is
+    used (H <= SMALL_FORWARD_MAX_H); elsewhere ``W`` itself, never read, so
+    that the BLAS sizes pay for no transpose."""
+    if H <= SMALL_FORWARD_MAX_H:
+        return np.ascontiguousarray(np.asarray(W).T)
+    return W
+
+
 def small_product(const floating[:, :] a, const floating[:, :] b,
                   floating[:, :] c, bint accumulate):
     """``c[...] = a @ b`` (``+ c`` if accumulate) by the per-step small product.
@@ -606,8 +615,8 @@ def forward(
     cdef floating leak = leak_rate
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
-    cdef const floating[:, ::1] W_hh_t = np.ascontiguousarray(np.asarray(W_hh).T)
-    cdef const floating[:, ::1] Ws_t = np.ascontiguousarray(np.asarray(Ws).T)
+    cdef const floating[:, ::1] W_hh_t = _small_operand(W_hh, H)
+    cdef const floating[:, ::1] Ws_t = _small_operand(Ws, H)
     cdef floating[:, :, :, ::1] out = (
         cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
     cdef const floating[:, :, :, ::1] sd = (
@@ -692,8 +701,8 @@ def infer(
     cdef floating leak = leak_rate
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
-    cdef const floating[:, ::1] W_hh_t = np.ascontiguousarray(np.asarray(W_hh).T)
-    cdef const floating[:, ::1] Ws_t = np.ascontiguousarray(np.asarray(Ws).T)
+    cdef const floating[:, ::1] W_hh_t = _small_operand(W_hh, H)
+    cdef const floating[:, ::1] Ws_t = _small_operand(Ws, H)
     cdef const floating[:, :, :, ::1] sd = (
         state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
     cdef floating[::1] bias = np.empty(N_GATES * H, dtype=dtype)
