@@ -561,12 +561,6 @@ def _step_folds(batch):
     return (np.searchsorted(sequences, batch) % n_folds).astype(np.intp)
 
 
-def _fold_alpha(sums, alphas):
-    """The alpha whose read-out, fitted to all folds but one from the sums,
-    has the smallest summed squared error on the fold left out."""
-    return alphas[np.argmin(_fold_errors(sums, alphas))]
-
-
 def _fold_errors(sums, alphas):
     """For each alpha, the summed squared error on each fold of the read-out
     fitted to all the other folds, from the sums."""

@@ -10,7 +10,7 @@ from skrnn import EchoStateClassifier, EchoStateRegressor, _echo_state
 from skrnn._echo_state import (
     ALPHAS,
     LEAK_RATES,
-    _fold_alpha,
+    _fold_errors,
     _loo_predictions,
     _recurrent_matrix,
     _RidgeSums,
@@ -364,7 +364,7 @@ def test_fold_alpha_is_an_explicit_cross_validation():
             out = folds == k
             coef, intercept = _ridge(X[~out], Y[~out], w[~out], alpha)
             errors[j] += w[out] @ ((Y[out] - X[out] @ coef.T - intercept) ** 2).sum(1)
-    assert _fold_alpha(sums, alphas) == alphas[np.argmin(errors)]
+    assert alphas[np.argmin(_fold_errors(sums, alphas))] == alphas[np.argmin(errors)]
 
 
 def test_auto_alpha_per_step_scores_folds_of_sequences(monkeypatch):
