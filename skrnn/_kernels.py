@@ -1,15 +1,17 @@
 """The cell kernels this machine runs.
 
-On x86-64 each cell kernel (``_elman``, ``_gru``, ``_lstm``) is compiled twice
-from the same source (src/meson.build): for any x86-64 CPU (SSE2), and for
-x86-64-v3 (AVX2 and FMA: twice the SIMD lanes, fused multiply-adds). The
-second build is used where the CPU has it. The two builds agree to rounding
-(a fused multiply-add rounds once, not twice), so a model's predictions may
-differ in the last bits between machines; on one machine they stay
-bit-identical for any ``n_jobs``.
+On x86-64 each cell kernel (``_elman``, ``_gru``, ``_lstm``) is compiled three
+times from the same source (src/meson.build): for any x86-64 CPU (SSE2), for
+x86-64-v3 (AVX2 and FMA: twice the SIMD lanes, fused multiply-adds) and for
+x86-64-v4 (AVX-512: twice again). The widest build the CPU runs is used. The
+builds agree to rounding (a fused multiply-add rounds once, not twice; wider
+vectors change no sum's order but the tail of a row), so a model's
+predictions may differ in the last bits between machines; on one machine they
+stay bit-identical for any ``n_jobs``.
 
-The environment variable ``SKRNN_KERNELS=baseline``, read at import, keeps the
-portable build everywhere (to compare results across machines).
+The environment variable ``SKRNN_KERNELS``, read at import, caps the build:
+``baseline`` keeps the portable one everywhere (to compare results across
+machines), ``x86-64-v3`` stops at AVX2.
 """
 
 import importlib
@@ -17,30 +19,44 @@ import os
 
 __all__ = ["VARIANT", "elman", "gru", "lstm"]
 
+# widest first: (variant, module suffix, the CPU check's name)
+_LEVELS = [
+    ("x86-64-v4", "_v4", "cpu_has_x86_64_v4"),
+    ("x86-64-v3", "_v3", "cpu_has_x86_64_v3"),
+]
+_CHOICES = ("auto", "baseline", "x86-64-v3")
+
 
 def _variant():
     from . import _elman
 
     choice = os.environ.get("SKRNN_KERNELS", "auto")
-    if choice not in ("auto", "baseline"):
+    if choice not in _CHOICES:
         raise ImportError(
-            f"SKRNN_KERNELS must be 'auto' or 'baseline', got {choice!r}."
+            "SKRNN_KERNELS must be one of "
+            f"{', '.join(repr(c) for c in _CHOICES)}, got {choice!r}."
         )
-    if choice == "baseline" or not _elman.cpu_has_x86_64_v3():
+    if choice == "baseline":
         return "baseline"
-    try:
-        importlib.import_module("skrnn._elman_v3")
-    except ImportError:  # built without it (another architecture or compiler)
-        return "baseline"
-    return "x86-64-v3"
+    for variant, suffix, check in _LEVELS:
+        if choice == "x86-64-v3" and variant == "x86-64-v4":
+            continue
+        if not getattr(_elman, check)():
+            continue
+        try:
+            importlib.import_module(f"skrnn._elman{suffix}")
+        except ImportError:  # built without it (another architecture or compiler)
+            continue
+        return variant
+    return "baseline"
 
 
 VARIANT = _variant()
+_SUFFIX = dict((v, s) for v, s, _ in _LEVELS).get(VARIANT, "")
 
 
 def _load(name):
-    suffix = "_v3" if VARIANT == "x86-64-v3" else ""
-    return importlib.import_module(f"skrnn.{name}{suffix}")
+    return importlib.import_module(f"skrnn.{name}{_SUFFIX}")
 
 
 elman = _load("_elman")

@@ -39,6 +39,16 @@ cdef extern from "_small_gemm.h" nogil:
     void skrnn_small_gemm_d(int m, int n, int k, const double* a, int lda,
                             const double* b, int ldb, int accumulate,
                             double* c, int ldc)
+    void skrnn_small_gemm_f_pair(int m, int n, int k, const float* a, int lda,
+                                 const float* b, int ldb, int k2,
+                                 const float* a2, int lda2, const float* b2,
+                                 int ldb2, const float* row0, int accumulate,
+                                 float* c, int ldc)
+    void skrnn_small_gemm_d_pair(int m, int n, int k, const double* a, int lda,
+                                 const double* b, int ldb, int k2,
+                                 const double* a2, int lda2, const double* b2,
+                                 int ldb2, const double* row0, int accumulate,
+                                 double* c, int ldc)
 
 
 cdef inline void small_gemm(int m, int n, int k, const floating* a, int lda,
@@ -54,3 +64,22 @@ cdef inline void small_gemm(int m, int n, int k, const floating* a, int lda,
         skrnn_small_gemm_f(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
     else:
         skrnn_small_gemm_d(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+
+
+cdef inline void small_gemm_pair(
+    int m, int n, int k, const floating* a, int lda, const floating* b, int ldb,
+    int k2, const floating* a2, int lda2, const floating* b2, int ldb2,
+    const floating* row0, floating* c, int ldc,
+) noexcept nogil:
+    """C (m, n) = row0 + A @ B + A2 @ B2 (row0 a row of n values, added to
+    every row), in that order, without BLAS; k2 = 0 leaves A2 and B2 unread.
+
+    A step's input projection and recurrent product in one pass (see
+    _small_gemm.h), row by row as small_gemm.
+    """
+    if floating is float:
+        skrnn_small_gemm_f_pair(m, n, k, a, lda, b, ldb, k2, a2, lda2, b2, ldb2,
+                                row0, 0, c, ldc)
+    else:
+        skrnn_small_gemm_d_pair(m, n, k, a, lda, b, ldb, k2, a2, lda2, b2, ldb2,
+                                row0, 0, c, ldc)

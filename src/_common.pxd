@@ -20,6 +20,7 @@ cdef extern from "_fastmath.h" nogil:
     void skrnn_sigmoid_d(double* x, int n)
     void skrnn_sigmoid_f(float* x, int n)
     int skrnn_cpu_has_x86_64_v3()
+    int skrnn_cpu_has_x86_64_v4()
 
 
 cdef inline void tanh_array(floating* x, int n) noexcept nogil:

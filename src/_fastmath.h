@@ -174,4 +174,16 @@ static inline int skrnn_cpu_has_x86_64_v3(void)
 #endif
 }
 
+/* 1 if this CPU (and its OS) runs x86-64-v4 code: AVX-512 F, BW, CD, DQ and
+ * VL, which the third build of the cell kernels needs. */
+static inline int skrnn_cpu_has_x86_64_v4(void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("x86-64-v4") != 0;
+#else
+    return 0;
+#endif
+}
+
 #endif

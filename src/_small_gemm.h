@@ -4,17 +4,25 @@
  *     C (m, n) = A (m, k) @ B (k, n)        (accumulate == 0)
  *     C (m, n) = C + A (m, k) @ B (k, n)    (accumulate != 0)
  *
- * all row-major with row strides lda, ldb, ldc (each >= its width).
+ * all row-major with row strides lda, ldb, ldc (each >= its width), and
+ *
+ *     C (m, n) = row0 + A (m, k) @ B (k, n) + A2 (m, k2) @ B2 (k2, n)
+ *
+ * (the _pair functions; row0 is one row of n values, added to every row):
+ * a step's bias, input projection and recurrent product in one pass, where
+ * the time loop would otherwise write the projection in one pass and add the
+ * recurrent product in another.
  *
  * At the hidden sizes where a step's product is a few thousand multiply-adds,
  * BLAS spends much of a call packing B (W_hh) into its own layout; this reads
- * B in place, a panel of 2 vectors of columns at a time (it stays in L1 while
- * every row block passes over it), with a tile of 4 rows x 2 vectors of
- * accumulators in registers and k innermost.
+ * B in place, a panel of SKRNN_SG_VECS vectors of columns at a time (it stays
+ * in L1 while every row block passes over it), with a tile of 4 rows x
+ * SKRNN_SG_VECS vectors of accumulators in registers and k innermost.
  *
- * Every output element starts at C (or 0) and adds A[i, p] * B[p, j] for
- * p = 0, 1, ..., k - 1 in that order (a multiply and an add, or one fused
- * multiply-add where the build contracts: x86-64-v3's -ffp-contract=fast).
+ * Every output element starts at C (or row0[j], or 0) and adds A[i, p] *
+ * B[p, j] for p = 0, 1, ..., k - 1 in that order, then A2[i, p] * B2[p, j]
+ * likewise (a multiply and an add, or one fused multiply-add where the build
+ * contracts: the x86-64-v3 and v4 builds' -ffp-contract=fast).
  * Whether column j goes through a vector lane or the scalar tail depends on n
  * only, and a row is computed the same way in a 4-row tile as alone, so a
  * row's result does not depend on how many rows the call has, nor on the
@@ -25,12 +33,19 @@
 
 #include <string.h>
 
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+#define SKRNN_SG_BYTES 64 /* one zmm register */
+#elif defined(__AVX__)
 #define SKRNN_SG_BYTES 32 /* one ymm register */
 #else
 #define SKRNN_SG_BYTES 16 /* one xmm register */
 #endif
 #define SKRNN_SG_ROWS 4
+#if defined(__AVX512F__) /* 32 registers: 16 accumulators */
+#define SKRNN_SG_VECS 4
+#else
+#define SKRNN_SG_VECS 2
+#endif
 
 #define SKRNN_SG_T float
 #define SKRNN_SG_V skrnn_sg_vf

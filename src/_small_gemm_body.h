@@ -12,20 +12,24 @@ static inline SKRNN_SG_V SKRNN_SG_NAME(_load)(const SKRNN_SG_T *p)
     return v;
 }
 
-/* nr (<= SKRNN_SG_ROWS) rows x nv (1 or 2) vectors of columns; called with
- * constants, so that the loops unroll and the accumulators stay in registers */
+/* nr (<= SKRNN_SG_ROWS) rows x nv (<= SKRNN_SG_VECS) vectors of columns;
+ * called with constants, so that the loops unroll and the accumulators stay
+ * in registers */
 static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
     int nr, int nv, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
-    int ldb, int accumulate, SKRNN_SG_T *c, int ldc)
+    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
+    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
 {
     const int L = (int)(sizeof(SKRNN_SG_V) / sizeof(SKRNN_SG_T));
-    SKRNN_SG_V acc[SKRNN_SG_ROWS][2], bv[2];
+    SKRNN_SG_V acc[SKRNN_SG_ROWS][SKRNN_SG_VECS], bv[SKRNN_SG_VECS];
     SKRNN_SG_T x;
     int r, v, p;
     for (r = 0; r < nr; r++)
         for (v = 0; v < nv; v++) {
             if (accumulate)
                 acc[r][v] = SKRNN_SG_NAME(_load)(c + r * ldc + v * L);
+            else if (row0 != NULL)
+                acc[r][v] = SKRNN_SG_NAME(_load)(row0 + v * L);
             else
                 acc[r][v] = (SKRNN_SG_V){0};
         }
@@ -38,43 +42,79 @@ static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
                 acc[r][v] += x * bv[v];
         }
     }
+    for (p = 0; p < k2; p++) {
+        for (v = 0; v < nv; v++)
+            bv[v] = SKRNN_SG_NAME(_load)(b2 + p * ldb2 + v * L);
+        for (r = 0; r < nr; r++) {
+            x = a2[r * lda2 + p];
+            for (v = 0; v < nv; v++)
+                acc[r][v] += x * bv[v];
+        }
+    }
     for (r = 0; r < nr; r++)
         for (v = 0; v < nv; v++)
             memcpy(c + r * ldc + v * L, &acc[r][v], sizeof acc[r][v]);
 }
 
-/* columns j0 .. j0 + nv L - 1 of every row */
+/* columns j .. j + nv L - 1 of every row */
 static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_panel)(
     int nv, int m, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
-    int ldb, int accumulate, SKRNN_SG_T *c, int ldc)
+    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
+    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
 {
     int i;
     for (i = 0; i + SKRNN_SG_ROWS <= m; i += SKRNN_SG_ROWS)
-        SKRNN_SG_NAME(_tile)(SKRNN_SG_ROWS, nv, k, a + i * lda, lda, b, ldb,
-                             accumulate, c + i * ldc, ldc);
-    for (; i < m; i++)
-        SKRNN_SG_NAME(_tile)(1, nv, k, a + i * lda, lda, b, ldb, accumulate,
+        SKRNN_SG_NAME(_tile)(SKRNN_SG_ROWS, nv, k, a + i * lda, lda, b, ldb, k2,
+                             a2 + i * lda2, lda2, b2, ldb2, row0, accumulate,
                              c + i * ldc, ldc);
+    for (; i < m; i++)
+        SKRNN_SG_NAME(_tile)(1, nv, k, a + i * lda, lda, b, ldb, k2,
+                             a2 + i * lda2, lda2, b2, ldb2, row0, accumulate,
+                             c + i * ldc, ldc);
+}
+
+/* C = A B + A2 B2, starting from C (accumulate), else from the row row0
+ * (unless NULL), else from 0; k2 = 0 leaves A2 and B2 unread */
+static inline void SKRNN_SG_NAME(_pair)(
+    int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
+    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
+{
+    const int L = (int)(sizeof(SKRNN_SG_V) / sizeof(SKRNN_SG_T));
+    SKRNN_SG_T s;
+    int i, j, p;
+#define SKRNN_SG_PANEL(nv)                                                    \
+    SKRNN_SG_NAME(_panel)(nv, m, k, a, lda, b + j, ldb, k2, a2, lda2, b2 + j, \
+                          ldb2, row0 != NULL ? row0 + j : NULL, accumulate,   \
+                          c + j, ldc)
+    for (j = 0; j + SKRNN_SG_VECS * L <= n; j += SKRNN_SG_VECS * L)
+        SKRNN_SG_PANEL(SKRNN_SG_VECS);
+#if SKRNN_SG_VECS > 2
+    if (j + 2 * L <= n) {
+        SKRNN_SG_PANEL(2);
+        j += 2 * L;
+    }
+#endif
+    if (j + L <= n) {
+        SKRNN_SG_PANEL(1);
+        j += L;
+    }
+#undef SKRNN_SG_PANEL
+    for (; j < n; j++)
+        for (i = 0; i < m; i++) {
+            s = accumulate ? c[i * ldc + j] : (row0 != NULL ? row0[j] : 0);
+            for (p = 0; p < k; p++)
+                s += a[i * lda + p] * b[p * ldb + j];
+            for (p = 0; p < k2; p++)
+                s += a2[i * lda2 + p] * b2[p * ldb2 + j];
+            c[i * ldc + j] = s;
+        }
 }
 
 static inline void SKRNN_SG_NAME()(
     int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
     int ldb, int accumulate, SKRNN_SG_T *c, int ldc)
 {
-    const int L = (int)(sizeof(SKRNN_SG_V) / sizeof(SKRNN_SG_T));
-    SKRNN_SG_T s;
-    int i, j, p;
-    for (j = 0; j + 2 * L <= n; j += 2 * L)
-        SKRNN_SG_NAME(_panel)(2, m, k, a, lda, b + j, ldb, accumulate, c + j, ldc);
-    if (j + L <= n) {
-        SKRNN_SG_NAME(_panel)(1, m, k, a, lda, b + j, ldb, accumulate, c + j, ldc);
-        j += L;
-    }
-    for (; j < n; j++)
-        for (i = 0; i < m; i++) {
-            s = accumulate ? c[i * ldc + j] : 0;
-            for (p = 0; p < k; p++)
-                s += a[i * lda + p] * b[p * ldb + j];
-            c[i * ldc + j] = s;
-        }
+    SKRNN_SG_NAME(_pair)(m, n, k, a, lda, b, ldb, 0, a, lda, b, ldb, NULL,
+                         accumulate, c, ldc);
 }

@@ -40,8 +40,10 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from _blas cimport gemm, small_gemm
-from _common cimport floating, n_active, skrnn_cpu_has_x86_64_v3
+from _blas cimport gemm, small_gemm, small_gemm_pair
+from _common cimport (
+    floating, n_active, skrnn_cpu_has_x86_64_v3, skrnn_cpu_has_x86_64_v4,
+)
 
 # Steps per input-projection GEMM (forward and inference alike, so that the
 # two compute the same sums).
@@ -57,6 +59,12 @@ cdef enum:
 cdef enum:
     SMALL_FORWARD_MAX_H = 64
     SMALL_BACKWARD_MAX_GH = 128
+# Where the per-step products are small (H <= SMALL_FORWARD_MAX_H) and so are
+# the input rows (F <= SMALL_INPUT_MAX_F), each step's bias, input projection
+# and recurrent product are one small product (_step_input), in place of the
+# projection of TIME_BLOCK steps by BLAS and then the recurrent product.
+cdef enum:
+    SMALL_INPUT_MAX_F = 64
 
 
 cdef inline void _project(
@@ -97,6 +105,22 @@ cdef inline void _step_product_back(
     else:
         gemm(False, False, n, H, GH, <floating> 1, da, ldd, W, H,
              <floating> (1 if accumulate else 0), out, H)
+
+
+cdef inline void _step_input(
+    const floating* x, const floating* W_ih_t, const floating* bias,
+    const floating* h_prev, const floating* W_hh_t, floating* a, int n,
+    int lda, int F, int H, int GH,
+) noexcept nogil:
+    """A step's pre-activations in one pass: ``a = bias + x W_ih' + h_prev
+    W_hh'`` for n rows (no recurrent product if h_prev is NULL); W_ih_t
+    (F, GH) and W_hh_t (H, GH) are the transposes."""
+    if h_prev != NULL:
+        small_gemm_pair(n, GH, F, x, F, W_ih_t, GH, H, h_prev, H, W_hh_t, GH,
+                        bias, a, lda)
+    else:
+        small_gemm_pair(n, GH, F, x, F, W_ih_t, GH, 0, x, F, W_ih_t, GH, bias,
+                        a, lda)
 
 
 cdef inline void _recurrent(
@@ -154,7 +178,7 @@ cdef inline void _decay_backward(
 
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t, const floating* bias,
     const floating* b_hh, const floating* zeros, floating* Hs, floating* cache,
     floating* gh,
     int T, int S, int F, int H, int kind,
@@ -167,14 +191,17 @@ cdef void _forward_chunk(
     cdef int GH = N_GATES * H
     cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
     cdef floating* pre = cache if CACHE_WIDTH else Hs
+    cdef bint fused = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
     cdef int b, t, i, n
     cdef floating* a
     cdef floating* h
     cdef const floating* h_prev
-    for b in range((Tc + TIME_BLOCK - 1) // TIME_BLOCK):
-        t = b * TIME_BLOCK
-        _project(X + t * S * F, W_ih, bias, pre + t * S * P,
-                 min(TIME_BLOCK, Tc - t) * S, P, F, GH)
+    cdef const floating* h_rec
+    if not fused:
+        for b in range((Tc + TIME_BLOCK - 1) // TIME_BLOCK):
+            t = b * TIME_BLOCK
+            _project(X + t * S * F, W_ih, bias, pre + t * S * P,
+                     min(TIME_BLOCK, Tc - t) * S, P, F, GH)
     if SEPARATE_HIDDEN:
         memset(gh, 0, S * GH * sizeof(floating))
     for t in range(T):
@@ -183,17 +210,23 @@ cdef void _forward_chunk(
         h = Hs + t * S * H
         h_prev = h - S * H if t > 0 else zeros
         if n > 0:
+            # the state the recurrent product reads (NULL: none at step 0)
+            h_rec = NULL
             if t > 0:
                 if decay != NULL:
                     _decay(h_prev, decay + t * S * H, decayed + t * S * H, n * H)
                     h_prev = decayed + t * S * H
+                h_rec = h_prev
                 if rmask != NULL:
                     # the same elementwise product as the decay's
                     _decay(h_prev, rmask, masked + t * S * H, n * H)
-                    _recurrent(masked + t * S * H, W_hh, W_hh_t, a, gh, n, P,
-                               H, GH)
-                else:
-                    _recurrent(h_prev, W_hh, W_hh_t, a, gh, n, P, H, GH)
+                    h_rec = masked + t * S * H
+            if fused:
+                _step_input(X + t * S * F, W_ih_t, bias,
+                            NULL if SEPARATE_HIDDEN else h_rec, W_hh_t, a, n, P,
+                            F, H, GH)
+            if h_rec != NULL and (SEPARATE_HIDDEN or not fused):
+                _recurrent(h_rec, W_hh, W_hh_t, a, gh, n, P, H, GH)
             if skip > 0 and t >= skip:
                 _skip(h - skip * S * H, W_skip, W_skip_t, a, n, P, H, GH)
             _forward_step(a, a - S * P if t > 0 else NULL, gh, b_hh, h_prev, h,
@@ -218,7 +251,7 @@ cdef void _forward_chunk(
 
 cdef void _infer_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t, const floating* bias,
     const floating* b_hh, const floating* zeros, floating* Hs, floating* last,
     floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
@@ -234,6 +267,7 @@ cdef void _infer_chunk(
     cdef int P = (CACHE_WIDTH if CACHE_WIDTH else 1) * H
     cdef int block = S * P
     cdef int R = skip + 1 if skip > 1 else 2
+    cdef bint fused = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
     cdef int t, i, n, slot, ending
     cdef floating* a
     cdef floating* h
@@ -247,15 +281,20 @@ cdef void _infer_chunk(
         if slot == 1:
             if t > 0:
                 memcpy(work, work + TIME_BLOCK * block, block * sizeof(floating))
-            _project(X + t * S * F, W_ih, bias, work + block,
-                     min(TIME_BLOCK, Tc - t) * S, P, F, GH)
+            if not fused:
+                _project(X + t * S * F, W_ih, bias, work + block,
+                         min(TIME_BLOCK, Tc - t) * S, P, F, GH)
         a = work + slot * block
         n = n_active(lengths, S, t)
         h = Hs + t * S * H if Hs != NULL else ring + (t % R) * S * H
-        if t > 0:
-            if decay != NULL:
-                _decay(h_prev, decay + t * S * H, hhat, n * H)
-                h_prev = hhat
+        if t > 0 and decay != NULL:
+            _decay(h_prev, decay + t * S * H, hhat, n * H)
+            h_prev = hhat
+        if fused:
+            _step_input(X + t * S * F, W_ih_t, bias,
+                        NULL if SEPARATE_HIDDEN or t == 0 else h_prev, W_hh_t, a,
+                        n, P, F, H, GH)
+        if t > 0 and (SEPARATE_HIDDEN or not fused):
             _recurrent(h_prev, W_hh, W_hh_t, a, gh, n, P, H, GH)
         if skip > 0 and t >= skip:
             _skip(Hs + (t - skip) * S * H if Hs != NULL
@@ -481,6 +520,12 @@ def cpu_has_x86_64_v3():
     return bool(skrnn_cpu_has_x86_64_v3())
 
 
+def cpu_has_x86_64_v4():
+    """Whether this CPU runs the kernels' x86-64-v4 build (AVX-512); False
+    where it cannot tell (other compilers and architectures)."""
+    return bool(skrnn_cpu_has_x86_64_v4())
+
+
 def _small_operand(W, int H):
     """``W'`` contiguous, which the per-step small product reads where it is
     used (H <= SMALL_FORWARD_MAX_H); elsewhere ``W`` itself, never read, so
@@ -491,8 +536,11 @@ def _small_operand(W, int H):
 
 
 def small_product(const floating[:, :] a, const floating[:, :] b,
-                  floating[:, :] c, bint accumulate):
-    """``c[...] = a @ b`` (``+ c`` if accumulate) by the per-step small product.
+                  floating[:, :] c, bint accumulate, a2=None, b2=None,
+                  row0=None):
+    """``c[...] = a @ b`` (``+ c`` if accumulate) by the per-step small product;
+    with ``a2``, ``b2`` and ``row0`` (then not accumulate), ``c[...] = row0 +
+    a @ b + a2 @ b2`` by the pair product of a step's input.
 
     For tests: the time loop's own code on arrays whose rows are contiguous
     (any row strides, as in the kernels' strided rows).
@@ -502,17 +550,40 @@ def small_product(const floating[:, :] a, const floating[:, :] b,
         raise ValueError(
             f"shapes {tuple(a.shape)} @ {tuple(b.shape)} -> {tuple(c.shape)} "
             "do not match.")
+    cdef bint pair = a2 is not None
+    cdef const floating[:, :] x2 = a2 if pair else a
+    cdef const floating[:, :] w2 = b2 if pair else b
+    cdef const floating[:] r0 = row0 if pair else c[0]
+    cdef int k2 = x2.shape[1] if pair else 0
+    if pair and (accumulate or x2.shape[0] != m or w2.shape[0] != k2
+                 or w2.shape[1] != n or r0.shape[0] != n):
+        raise ValueError(
+            f"shapes {(m, n)} + {tuple(a2.shape)} @ {tuple(b2.shape)} and row0 "
+            f"{tuple(row0.shape)} do not match (or accumulate with a pair).")
     cdef Py_ssize_t size = sizeof(floating)
-    for name, x in (("a", a), ("b", b), ("c", c)):
+    for name, x in (("a", a), ("b", b), ("c", c), ("a2", x2), ("b2", w2)):
         if x.strides[1] != size or x.strides[0] % size or x.strides[0] < 0:
             raise ValueError(f"{name} must have contiguous rows.")
+    if pair and r0.strides[0] != size:
+        raise ValueError("row0 must be contiguous.")
     if m == 0 or n == 0:
         return
     with nogil:
-        small_gemm(m, n, k, &a[0, 0] if k > 0 else NULL,
-                   <int> (a.strides[0] // size), &b[0, 0] if k > 0 else NULL,
-                   <int> (b.strides[0] // size), accumulate, &c[0, 0],
-                   <int> (c.strides[0] // size))
+        if pair:
+            small_gemm_pair(m, n, k, &a[0, 0] if k > 0 else NULL,
+                            <int> (a.strides[0] // size),
+                            &b[0, 0] if k > 0 else NULL,
+                            <int> (b.strides[0] // size), k2,
+                            &x2[0, 0] if k2 > 0 else NULL,
+                            <int> (x2.strides[0] // size),
+                            &w2[0, 0] if k2 > 0 else NULL,
+                            <int> (w2.strides[0] // size), &r0[0], &c[0, 0],
+                            <int> (c.strides[0] // size))
+        else:
+            small_gemm(m, n, k, &a[0, 0] if k > 0 else NULL,
+                       <int> (a.strides[0] // size), &b[0, 0] if k > 0 else NULL,
+                       <int> (b.strides[0] // size), accumulate, &c[0, 0],
+                       <int> (c.strides[0] // size))
 
 
 def forward(
@@ -616,6 +687,7 @@ def forward(
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
     cdef const floating[:, ::1] W_hh_t = _small_operand(W_hh, H)
+    cdef const floating[:, ::1] W_ih_t = _small_operand(W_ih, H)
     cdef const floating[:, ::1] Ws_t = _small_operand(Ws, H)
     cdef floating[:, :, :, ::1] out = (
         cell_out if leaky else np.zeros((1, 1, 1, 1), dtype))
@@ -634,7 +706,7 @@ def forward(
         (C, S * N_GATES * H if SEPARATE_HIDDEN else 1), dtype=dtype)
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
-            _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+            _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_ih_t[0, 0],
                            &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
                            T, S, F, H, activation, &Ws[0, 0], &Ws_t[0, 0],
@@ -702,6 +774,7 @@ def infer(
     cdef int skip = skip_steps
     cdef const floating[:, ::1] Ws = W_skip if skip > 0 else np.zeros((1, 1), dtype)
     cdef const floating[:, ::1] W_hh_t = _small_operand(W_hh, H)
+    cdef const floating[:, ::1] W_ih_t = _small_operand(W_ih, H)
     cdef const floating[:, ::1] Ws_t = _small_operand(Ws, H)
     cdef const floating[:, :, :, ::1] sd = (
         state_decay if decaying else np.zeros((1, 1, 1, 1), dtype))
@@ -721,7 +794,7 @@ def infer(
             if work == NULL:
                 failed[c] = 1
                 continue
-            _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+            _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_ih_t[0, 0],
                          &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                          &Hs[c, 0, 0, 0] if want_all else NULL,
                          &last[c, 0, 0] if want_last else NULL,

@@ -306,27 +306,29 @@ def test_entry_points_reject_lengths_out_of_range(cell, entry):
         _call(kernel, entry, arrays)
 
 
-def _both_builds(name):
-    """The portable build of a cell kernel and its x86-64-v3 build, where this
-    machine has both."""
+def _build(name, level):
+    """The portable build of a cell kernel and its x86-64-v3 or v4 build,
+    where this machine has both."""
     import importlib
 
     baseline = importlib.import_module(f"skrnn.{name}")
-    if not baseline.cpu_has_x86_64_v3():
-        pytest.skip("this CPU does not run the x86-64-v3 build")
+    if not getattr(baseline, f"cpu_has_x86_64_{level}")():
+        pytest.skip(f"this CPU does not run the x86-64-{level} build")
     try:
-        return baseline, importlib.import_module(f"skrnn.{name}_v3")
+        return baseline, importlib.import_module(f"skrnn.{name}_{level}")
     except ImportError:
-        pytest.skip("built without the x86-64-v3 kernels")
+        pytest.skip(f"built without the x86-64-{level} kernels")
 
 
+@pytest.mark.parametrize("level", ["v3", "v4"])
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_two_builds_agree_to_rounding(cell, dtype, monkeypatch):
-    """The x86-64-v3 build (AVX2, fused multiply-adds) computes what the
-    portable build does, to rounding, forward and backward."""
+def test_the_builds_agree_to_rounding(cell, dtype, level, monkeypatch):
+    """The x86-64-v3 build (AVX2, fused multiply-adds) and the v4 build
+    (AVX-512) compute what the portable build does, to rounding, forward and
+    backward."""
     name = {"rnn": "_elman", "gru": "_gru", "lstm": "_lstm"}[cell]
-    builds = _both_builds(name)
+    builds = _build(name, level)
     X, lengths, weights = _problem(cell, B=37, T=9, F=5, H=16, dtype=dtype)
     G = np.random.default_rng(1).normal(size=(37, 9, 16)).astype(dtype)
     activation = "tanh" if cell == "rnn" else "identity"
@@ -347,8 +349,8 @@ def test_the_two_builds_agree_to_rounding(cell, dtype, monkeypatch):
 
 
 def test_skrnn_kernels_picks_the_build(tmp_path):
-    """SKRNN_KERNELS=baseline keeps the portable build; another value is an
-    error that says which values there are."""
+    """SKRNN_KERNELS=baseline keeps the portable build, x86-64-v3 stops at
+    AVX2; another value is an error that says which values there are."""
     import os
     import subprocess
     import sys
@@ -364,6 +366,12 @@ def test_skrnn_kernels_picks_the_build(tmp_path):
         )
 
     assert run("baseline").stdout.split() == ["baseline", "skrnn._lstm"]
+    variant, module = run("x86-64-v3").stdout.split()
+    assert variant in ("baseline", "x86-64-v3")
+    assert module == {"baseline": "skrnn._lstm"}.get(variant, "skrnn._lstm_v3")
     out = run("fastest")
     assert out.returncode != 0
-    assert "SKRNN_KERNELS must be 'auto' or 'baseline', got 'fastest'" in out.stderr
+    assert (
+        "SKRNN_KERNELS must be one of 'auto', 'baseline', 'x86-64-v3', "
+        "got 'fastest'" in out.stderr
+    )

@@ -18,12 +18,13 @@ from skrnn._layout import INFER_CHUNK_SIZE, make_chunking, to_chunks
 
 def _builds():
     mods = [importlib.import_module("skrnn._lstm")]
-    try:
-        v3 = importlib.import_module("skrnn._lstm_v3")
-    except ImportError:  # built without it
-        return mods
-    if v3.cpu_has_x86_64_v3():
-        mods.append(v3)
+    for level in ("v3", "v4"):
+        try:
+            mod = importlib.import_module(f"skrnn._lstm_{level}")
+        except ImportError:  # built without it
+            continue
+        if getattr(mod, f"cpu_has_x86_64_{level}")():
+            mods.append(mod)
     return mods
 
 
@@ -87,6 +88,31 @@ def test_small_product_rows_do_not_depend_on_the_row_count(build, dtype):
                 assert np.array_equal(part, every[start : start + rows])
 
 
+@pytest.mark.parametrize("build", sorted(BUILDS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n, k, k2", [(1, 1, 1, 0), (5, 17, 3, 2), (64, 128, 8, 32),
+                                         (7, 96, 8, 0), (9, 40, 65, 5)])
+def test_pair_product_matches_numpy(build, dtype, m, n, k, k2):
+    """A step's input in one pass: row0 + a @ b + a2 @ b2, any row strides."""
+    rng = np.random.default_rng(m + n + k + k2)
+    a, _ = _strided(rng, m, k, 3, dtype)
+    b, _ = _strided(rng, k, n, 5, dtype)
+    a2, _ = _strided(rng, m, k2, 1, dtype)
+    b2, _ = _strided(rng, k2, n, 4, dtype)
+    row0 = rng.normal(size=n).astype(dtype)
+    c, full = _strided(rng, m, n, 2, dtype)
+    want = row0 + a.astype(np.float64) @ b + a2.astype(np.float64) @ b2
+    BUILDS[build].small_product(a, b, c, False, a2, b2, row0)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(c, want, rtol=tol, atol=tol * max(k + k2, 1))
+    assert np.isnan(full[:, n:]).all()
+    # each row alone gives the same bits as in the whole call
+    for i in range(0, m, 3):
+        part = np.empty((1, n), dtype)
+        BUILDS[build].small_product(a[i : i + 1], b, part, False, a2[i : i + 1], b2, row0)
+        assert np.array_equal(part[0], c[i])
+
+
 def test_small_product_rejects_bad_shapes():
     mod = next(iter(BUILDS.values()))
     a = np.zeros((3, 4))
@@ -94,6 +120,13 @@ def test_small_product_rejects_bad_shapes():
         mod.small_product(a, np.zeros((5, 2)), np.zeros((3, 2)), False)
     with pytest.raises(ValueError, match="contiguous"):
         mod.small_product(a, np.zeros((4, 4))[:, ::2], np.zeros((3, 2)), False)
+    b, c = np.zeros((4, 2)), np.zeros((3, 2))
+    with pytest.raises(ValueError, match="do not match"):
+        mod.small_product(a, b, c, False, np.zeros((3, 5)), np.zeros((4, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="do not match"):
+        mod.small_product(a, b, c, False, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match="accumulate"):
+        mod.small_product(a, b, c, True, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(2))
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
