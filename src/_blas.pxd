@@ -39,6 +39,10 @@ cdef extern from "_small_gemm.h" nogil:
     void skrnn_small_gemm_d(int m, int n, int k, const double* a, int lda,
                             const double* b, int ldb, int accumulate,
                             double* c, int ldc)
+    void skrnn_small_gemm_f_tn(int m, int n, int k, const float* a, int lda,
+                               const float* b, int ldb, float* c, int ldc)
+    void skrnn_small_gemm_d_tn(int m, int n, int k, const double* a, int lda,
+                               const double* b, int ldb, double* c, int ldc)
     void skrnn_small_gemm_f_pair(int m, int n, int k, const float* a, int lda,
                                  const float* b, int ldb, int k2,
                                  const float* a2, int lda2, const float* b2,
@@ -83,3 +87,15 @@ cdef inline void small_gemm_pair(
     else:
         skrnn_small_gemm_d_pair(m, n, k, a, lda, b, ldb, k2, a2, lda2, b2, ldb2,
                                 row0, 0, c, ldc)
+
+
+cdef inline void small_gemm_tn(
+    int m, int n, int k, const floating* a, int lda, const floating* b, int ldb,
+    floating* c, int ldc,
+) noexcept nogil:
+    """C (m, n) = A' @ B with A (k, m), all row-major, without BLAS: each
+    element sums over p = 0 .. k - 1 in order."""
+    if floating is float:
+        skrnn_small_gemm_f_tn(m, n, k, a, lda, b, ldb, c, ldc)
+    else:
+        skrnn_small_gemm_d_tn(m, n, k, a, lda, b, ldb, c, ldc)

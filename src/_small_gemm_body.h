@@ -14,9 +14,9 @@ static inline SKRNN_SG_V SKRNN_SG_NAME(_load)(const SKRNN_SG_T *p)
 
 /* nr (<= SKRNN_SG_ROWS) rows x nv (<= SKRNN_SG_VECS) vectors of columns;
  * called with constants, so that the loops unroll and the accumulators stay
- * in registers */
+ * in registers. With trans, A is stored transposed: A[r, p] = a[p lda + r]. */
 static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
-    int nr, int nv, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int trans, int nr, int nv, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
     int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
     int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
 {
@@ -37,7 +37,7 @@ static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
         for (v = 0; v < nv; v++)
             bv[v] = SKRNN_SG_NAME(_load)(b + p * ldb + v * L);
         for (r = 0; r < nr; r++) {
-            x = a[r * lda + p];
+            x = trans ? a[p * lda + r] : a[r * lda + p];
             for (v = 0; v < nv; v++)
                 acc[r][v] += x * bv[v];
         }
@@ -58,25 +58,27 @@ static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
 
 /* columns j .. j + nv L - 1 of every row */
 static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_panel)(
-    int nv, int m, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int trans, int nv, int m, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
     int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
     int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
 {
     int i;
     for (i = 0; i + SKRNN_SG_ROWS <= m; i += SKRNN_SG_ROWS)
-        SKRNN_SG_NAME(_tile)(SKRNN_SG_ROWS, nv, k, a + i * lda, lda, b, ldb, k2,
+        SKRNN_SG_NAME(_tile)(trans, SKRNN_SG_ROWS, nv, k, a + (trans ? i : i * lda),
+                             lda, b, ldb, k2,
                              a2 + i * lda2, lda2, b2, ldb2, row0, accumulate,
                              c + i * ldc, ldc);
     for (; i < m; i++)
-        SKRNN_SG_NAME(_tile)(1, nv, k, a + i * lda, lda, b, ldb, k2,
+        SKRNN_SG_NAME(_tile)(trans, 1, nv, k, a + (trans ? i : i * lda), lda, b,
+                             ldb, k2,
                              a2 + i * lda2, lda2, b2, ldb2, row0, accumulate,
                              c + i * ldc, ldc);
 }
 
-/* C = A B + A2 B2, starting from C (accumulate), else from the row row0
- * (unless NULL), else from 0; k2 = 0 leaves A2 and B2 unread */
-static inline void SKRNN_SG_NAME(_pair)(
-    int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+/* C = A B + A2 B2 (A' B with trans), starting from C (accumulate), else from
+ * the row row0 (unless NULL), else from 0; k2 = 0 leaves A2 and B2 unread */
+static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_any)(
+    int trans, int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
     int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
     int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
 {
@@ -84,7 +86,7 @@ static inline void SKRNN_SG_NAME(_pair)(
     SKRNN_SG_T s;
     int i, j, p;
 #define SKRNN_SG_PANEL(nv)                                                    \
-    SKRNN_SG_NAME(_panel)(nv, m, k, a, lda, b + j, ldb, k2, a2, lda2, b2 + j, \
+    SKRNN_SG_NAME(_panel)(trans, nv, m, k, a, lda, b + j, ldb, k2, a2, lda2, b2 + j, \
                           ldb2, row0 != NULL ? row0 + j : NULL, accumulate,   \
                           c + j, ldc)
     for (j = 0; j + SKRNN_SG_VECS * L <= n; j += SKRNN_SG_VECS * L)
@@ -104,11 +106,20 @@ static inline void SKRNN_SG_NAME(_pair)(
         for (i = 0; i < m; i++) {
             s = accumulate ? c[i * ldc + j] : (row0 != NULL ? row0[j] : 0);
             for (p = 0; p < k; p++)
-                s += a[i * lda + p] * b[p * ldb + j];
+                s += (trans ? a[p * lda + i] : a[i * lda + p]) * b[p * ldb + j];
             for (p = 0; p < k2; p++)
                 s += a2[i * lda2 + p] * b2[p * ldb2 + j];
             c[i * ldc + j] = s;
         }
+}
+
+static inline void SKRNN_SG_NAME(_pair)(
+    int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
+    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
+{
+    SKRNN_SG_NAME(_any)(0, m, n, k, a, lda, b, ldb, k2, a2, lda2, b2, ldb2, row0,
+                        accumulate, c, ldc);
 }
 
 static inline void SKRNN_SG_NAME()(
@@ -117,4 +128,14 @@ static inline void SKRNN_SG_NAME()(
 {
     SKRNN_SG_NAME(_pair)(m, n, k, a, lda, b, ldb, 0, a, lda, b, ldb, NULL,
                          accumulate, c, ldc);
+}
+
+/* C (m, n) = A' B with A (k, m): a chunk's weight gradients (k the chunk's
+ * rows of all steps), without BLAS's packing */
+static inline void SKRNN_SG_NAME(_tn)(
+    int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int ldb, SKRNN_SG_T *c, int ldc)
+{
+    SKRNN_SG_NAME(_any)(1, m, n, k, a, lda, b, ldb, 0, a, lda, b, ldb, NULL, 0,
+                        c, ldc);
 }

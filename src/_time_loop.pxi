@@ -40,7 +40,7 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from _blas cimport gemm, small_gemm, small_gemm_pair
+from _blas cimport gemm, small_gemm, small_gemm_pair, small_gemm_tn
 from _common cimport (
     floating, n_active, skrnn_cpu_has_x86_64_v3, skrnn_cpu_has_x86_64_v4,
 )
@@ -121,6 +121,25 @@ cdef inline void _step_input(
     else:
         small_gemm_pair(n, GH, F, x, F, W_ih_t, GH, 0, x, F, W_ih_t, GH, bias,
                         a, lda)
+
+
+cdef inline void _weight_grad(
+    const floating* dA, int ldd, const floating* Z, int rows, int K, int GH,
+    floating* dW, floating* scratch,
+) noexcept nogil:
+    """``dW (GH, K) = dA' Z`` over ``rows`` rows: dA (rows, GH) with row
+    stride ldd, Z (rows, K). Where the step products are small (scratch not
+    NULL: K GH values) as ``(Z' dA)'``, whose GH columns are vector lanes,
+    without BLAS's packing of dA; otherwise one BLAS GEMM."""
+    cdef int i, j
+    if scratch == NULL:
+        gemm(True, False, GH, K, rows, <floating> 1, dA, ldd, Z, K, <floating> 0,
+             dW, K)
+        return
+    small_gemm_tn(K, GH, rows, Z, K, dA, ldd, scratch, GH)
+    for i in range(GH):
+        for j in range(K):
+            dW[i * K + j] = scratch[j * GH + i]
 
 
 cdef inline void _recurrent(
@@ -327,7 +346,7 @@ cdef void _backward_chunk(
     const floating* W_skip, const floating* cell_out, floating* dW_skip,
     floating* total, floating leak, int skip, const floating* decay,
     const floating* decayed, floating* decay_grad, const floating* rmask,
-    const floating* masked, floating* rec,
+    const floating* masked, floating* rec, floating* scratch,
 ) noexcept nogil:
     # With leaky units, total holds dL/dh_t of the step (S H values): the cell
     # sees leak times it, the previous state gets (1 - leak) times it. With
@@ -422,11 +441,10 @@ cdef void _backward_chunk(
                     dc[i] = 0
     # Weight gradients of the whole chunk as single GEMMs (h_{-1} = 0, so the
     # recurrent product starts at step 1).
-    gemm(True, False, GH, F, Tc * S, <floating> 1, dA, D, X, F, <floating> 0,
-         dW_ih, F)
-    gemm(True, False, GH, H, (Tc - 1) * S, <floating> 1, dA_hh + S * D, D,
-         masked + S * H if rmask != NULL else (
-             decayed + S * H if decay != NULL else Hs), H, <floating> 0, dW_hh, H)
+    _weight_grad(dA, D, X, Tc * S, F, GH, dW_ih, scratch)
+    _weight_grad(dA_hh + S * D, D, masked + S * H if rmask != NULL else (
+                     decayed + S * H if decay != NULL else Hs),
+                 (Tc - 1) * S, H, GH, dW_hh, scratch)
     if skip > 0:
         if Tc > skip:
             gemm(True, False, GH, H, (Tc - skip) * S, <floating> 1,
@@ -954,6 +972,10 @@ def backward(
     cdef floating[:, :, ::1] dh = np.empty((C, S, H), dtype=dtype)
     cdef floating[:, :, ::1] dc = np.empty((C, S, H), dtype=dtype)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
+    # the weight gradients' transposes, where the step products are small
+    cdef bint small = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+    cdef floating[:, ::1] scratch = np.empty(
+        (C, max(F, H) * GH if small else 1), dtype=dtype)
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
             _backward_chunk(
@@ -971,4 +993,5 @@ def backward(
                 &dsd[c, 0, 0, 0] if decaying else NULL,
                 &rm[c, 0, 0] if masking else NULL,
                 &msk[c, 0, 0, 0] if masking else NULL,
-                &rec[c, 0, 0] if masking else NULL)
+                &rec[c, 0, 0] if masking else NULL,
+                &scratch[c, 0] if small else NULL)
