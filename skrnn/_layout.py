@@ -27,9 +27,10 @@ def training_chunk_size(hidden_sizes):
 
 # Prediction has no gradient sums to keep in order: larger chunks, larger
 # per-step products. A row's sums do not depend on the chunk size where the
-# per-step product is the time loop's own (H <= 64, src/_time_loop.pxi); at
-# larger H, BLAS may sum a row differently for 16 and 64 rows (OpenBLAS's
-# Haswell sgemm does), so prediction then agrees with training to rounding.
+# per-step product is the time loop's own (H <= 64, or H <= 128 in the
+# AVX-512 build: src/_small_gemm.h); at larger H, BLAS may sum a row
+# differently for 16 and 64 rows (OpenBLAS's Haswell sgemm does), so
+# prediction then agrees with training to rounding.
 INFER_CHUNK_SIZE = 64
 
 

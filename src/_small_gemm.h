@@ -41,10 +41,27 @@
 #define SKRNN_SG_BYTES 16 /* one xmm register */
 #endif
 #define SKRNN_SG_ROWS 4
+
+/* Where the time loop runs its per-step products through this product rather
+ * than BLAS: W_hh h_{t-1} at H <= SKRNN_SG_FORWARD_MAX_H, the backward's
+ * dA W_hh at G H <= SKRNN_SG_BACKWARD_MAX_GH. Measured against OpenBLAS per
+ * build (benchmarks/RESULTS.md): with AVX2 it is faster up to H = 64; with
+ * AVX-512's 16 accumulators of 16 lanes, the forward product up to H = 128
+ * (at 256 a step's W_hh panel no longer stays in L1 and predict got no
+ * faster) and the backward's up to G H = 1024. */
+#if defined(__AVX512F__)
+#define SKRNN_SG_FORWARD_MAX_H 128
+#define SKRNN_SG_BACKWARD_MAX_GH 1024
+#else
+#define SKRNN_SG_FORWARD_MAX_H 64
+#define SKRNN_SG_BACKWARD_MAX_GH 128
+#endif
+#ifndef SKRNN_SG_VECS
 #if defined(__AVX512F__) /* 32 registers: 16 accumulators */
 #define SKRNN_SG_VECS 4
 #else
 #define SKRNN_SG_VECS 2
+#endif
 #endif
 
 #define SKRNN_SG_T float

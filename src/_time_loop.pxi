@@ -51,20 +51,25 @@ cdef enum:
     TIME_BLOCK = 16
 
 # Which per-step products run through small_gemm rather than BLAS (chosen by
-# measurement, see benchmarks/RESULTS.md): W_hh h_{t-1} (and the skip
-# connection's) at H <= SMALL_FORWARD_MAX_H, the backward's dA W_hh at
-# G H <= SMALL_BACKWARD_MAX_GH. The choice depends on the layer's shape only,
-# never on the number of rows, so a row's states are the same in training and
-# in inference chunks.
-cdef enum:
-    SMALL_FORWARD_MAX_H = 64
-    SMALL_BACKWARD_MAX_GH = 128
-# Where the per-step products are small (H <= SMALL_FORWARD_MAX_H) and so are
-# the input rows (F <= SMALL_INPUT_MAX_F), each step's bias, input projection
-# and recurrent product are one small product (_step_input), in place of the
-# projection of TIME_BLOCK steps by BLAS and then the recurrent product.
+# measurement per build, see _small_gemm.h and benchmarks/RESULTS.md): W_hh
+# h_{t-1} (and the skip connection's) at H <= SMALL_FORWARD_MAX_H, the
+# backward's dA W_hh at G H <= SMALL_BACKWARD_MAX_GH. The choice depends on
+# the layer's shape only, never on the number of rows, so a row's states are
+# the same in training and in inference chunks.
+cdef extern from "_small_gemm.h":
+    enum:
+        SMALL_FORWARD_MAX_H "SKRNN_SG_FORWARD_MAX_H"
+        SMALL_BACKWARD_MAX_GH "SKRNN_SG_BACKWARD_MAX_GH"
+# Where the per-step products are small and so are the input rows
+# (F <= SMALL_INPUT_MAX_F), each step's bias, input projection and recurrent
+# product are one small product (_step_input), in place of the projection of
+# TIME_BLOCK steps by BLAS and then the recurrent product. The weight
+# gradients go through the small product at H <= SMALL_GRAD_MAX_H (measured
+# there only; at larger H, BLAS's packing pays for itself over K = the chunk's
+# rows of all steps).
 cdef enum:
     SMALL_INPUT_MAX_F = 64
+    SMALL_GRAD_MAX_H = 64
 
 
 cdef inline void _project(
@@ -973,7 +978,8 @@ def backward(
     cdef floating[:, :, ::1] dc = np.empty((C, S, H), dtype=dtype)
     cdef floating[::1] zeros = np.zeros(S * H, dtype=dtype)
     # the weight gradients' transposes, where the step products are small
-    cdef bint small = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+    cdef bint small = (
+        H <= SMALL_GRAD_MAX_H and F <= SMALL_INPUT_MAX_F)
     cdef floating[:, ::1] scratch = np.empty(
         (C, max(F, H) * GH if small else 1), dtype=dtype)
     with nogil:
