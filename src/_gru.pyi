@@ -84,4 +84,7 @@ def small_product(
     a2: Float | None = ...,
     b2: Float | None = ...,
     row0: Float | None = ...,
+    trans: bool = ...,
+    repeat: int = ...,
+    blas: bool = ...,
 ) -> None: ...

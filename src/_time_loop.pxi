@@ -560,15 +560,21 @@ def _small_operand(W, int H):
 
 def small_product(const floating[:, :] a, const floating[:, :] b,
                   floating[:, :] c, bint accumulate, a2=None, b2=None,
-                  row0=None):
+                  row0=None, bint trans=False, int repeat=1, bint blas=False):
     """``c[...] = a @ b`` (``+ c`` if accumulate) by the per-step small product;
     with ``a2``, ``b2`` and ``row0`` (then not accumulate), ``c[...] = row0 +
-    a @ b + a2 @ b2`` by the pair product of a step's input.
+    a @ b + a2 @ b2`` by the pair product of a step's input; with ``trans``
+    (then neither), ``c[...] = a.T @ b`` by the weight gradients' product.
+    ``repeat`` runs it that many times, ``blas`` by BLAS instead (both for
+    benchmarks/bench_small_product.py).
 
     For tests: the time loop's own code on arrays whose rows are contiguous
     (any row strides, as in the kernels' strided rows).
     """
-    cdef int m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    cdef int m = a.shape[1 if trans else 0], k = a.shape[0 if trans else 1]
+    cdef int n = b.shape[1]
+    if trans and (accumulate or a2 is not None):
+        raise ValueError("trans takes neither accumulate nor a pair.")
     if b.shape[0] != k or c.shape[0] != m or c.shape[1] != n:
         raise ValueError(
             f"shapes {tuple(a.shape)} @ {tuple(b.shape)} -> {tuple(c.shape)} "
@@ -591,22 +597,34 @@ def small_product(const floating[:, :] a, const floating[:, :] b,
         raise ValueError("row0 must be contiguous.")
     if m == 0 or n == 0:
         return
+    cdef int lda = <int> (a.strides[0] // size), ldb = <int> (b.strides[0] // size)
+    cdef int lda2 = <int> (x2.strides[0] // size), ldb2 = <int> (w2.strides[0] // size)
+    cdef int ldc = <int> (c.strides[0] // size)
+    cdef const floating* pa = &a[0, 0] if k > 0 else NULL
+    cdef const floating* pb = &b[0, 0] if k > 0 else NULL
+    cdef const floating* pa2 = &x2[0, 0] if k2 > 0 else pa
+    cdef const floating* pb2 = &w2[0, 0] if k2 > 0 else pb
+    cdef int r, i, j
     with nogil:
-        if pair:
-            small_gemm_pair(m, n, k, &a[0, 0] if k > 0 else NULL,
-                            <int> (a.strides[0] // size),
-                            &b[0, 0] if k > 0 else NULL,
-                            <int> (b.strides[0] // size), k2,
-                            &x2[0, 0] if k2 > 0 else NULL,
-                            <int> (x2.strides[0] // size),
-                            &w2[0, 0] if k2 > 0 else NULL,
-                            <int> (w2.strides[0] // size), &r0[0], &c[0, 0],
-                            <int> (c.strides[0] // size))
-        else:
-            small_gemm(m, n, k, &a[0, 0] if k > 0 else NULL,
-                       <int> (a.strides[0] // size), &b[0, 0] if k > 0 else NULL,
-                       <int> (b.strides[0] // size), accumulate, &c[0, 0],
-                       <int> (c.strides[0] // size))
+        for r in range(repeat):
+            if blas:
+                # what BLAS computes in the time loop's place (the projection,
+                # then the recurrent product added), for benchmarks
+                gemm(trans, False, m, n, k, <floating> 1, pa, lda, pb, ldb,
+                     <floating> (1 if accumulate else 0), &c[0, 0], ldc)
+                if pair:
+                    for i in range(m):
+                        for j in range(n):
+                            c[i, j] += r0[j]
+                    gemm(False, False, m, n, k2, <floating> 1, pa2, lda2, pb2,
+                         ldb2, <floating> 1, &c[0, 0], ldc)
+            elif trans:
+                small_gemm_tn(m, n, k, pa, lda, pb, ldb, &c[0, 0], ldc)
+            elif pair:
+                small_gemm_pair(m, n, k, pa, lda, pb, ldb, k2, pa2, lda2, pb2,
+                                ldb2, &r0[0], &c[0, 0], ldc)
+            else:
+                small_gemm(m, n, k, pa, lda, pb, ldb, accumulate, &c[0, 0], ldc)
 
 
 def forward(

@@ -90,8 +90,10 @@ def test_small_product_rows_do_not_depend_on_the_row_count(build, dtype):
 
 @pytest.mark.parametrize("build", sorted(BUILDS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("m, n, k, k2", [(1, 1, 1, 0), (5, 17, 3, 2), (64, 128, 8, 32),
-                                         (7, 96, 8, 0), (9, 40, 65, 5)])
+@pytest.mark.parametrize(
+    "m, n, k, k2",
+    [(1, 1, 1, 0), (5, 17, 3, 2), (64, 128, 8, 32), (7, 96, 8, 0), (9, 40, 65, 5)],
+)
 def test_pair_product_matches_numpy(build, dtype, m, n, k, k2):
     """A step's input in one pass: row0 + a @ b + a2 @ b2, any row strides."""
     rng = np.random.default_rng(m + n + k + k2)
@@ -109,8 +111,28 @@ def test_pair_product_matches_numpy(build, dtype, m, n, k, k2):
     # each row alone gives the same bits as in the whole call
     for i in range(0, m, 3):
         part = np.empty((1, n), dtype)
-        BUILDS[build].small_product(a[i : i + 1], b, part, False, a2[i : i + 1], b2, row0)
+        BUILDS[build].small_product(
+            a[i : i + 1], b, part, False, a2[i : i + 1], b2, row0
+        )
         assert np.array_equal(part[0], c[i])
+
+
+@pytest.mark.parametrize("build", sorted(BUILDS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "m, n, k", [(1, 1, 1), (8, 128, 800), (32, 96, 37), (5, 33, 0)]
+)
+def test_transposed_product_matches_numpy(build, dtype, m, n, k):
+    """The weight gradients' product: a.T @ b with a (k, m), any row strides."""
+    rng = np.random.default_rng(m + n + k)
+    a, _ = _strided(rng, k, m, 3, dtype)
+    b, _ = _strided(rng, k, n, 5, dtype)
+    c, full = _strided(rng, m, n, 2, dtype)
+    BUILDS[build].small_product(a, b, c, False, trans=True)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    want = a.T.astype(np.float64) @ b
+    assert_allclose(c, want, rtol=tol, atol=tol * max(k, 1))
+    assert np.isnan(full[:, n:]).all()
 
 
 def test_small_product_rejects_bad_shapes():
@@ -122,11 +144,21 @@ def test_small_product_rejects_bad_shapes():
         mod.small_product(a, np.zeros((4, 4))[:, ::2], np.zeros((3, 2)), False)
     b, c = np.zeros((4, 2)), np.zeros((3, 2))
     with pytest.raises(ValueError, match="do not match"):
-        mod.small_product(a, b, c, False, np.zeros((3, 5)), np.zeros((4, 2)), np.zeros(2))
+        mod.small_product(
+            a, b, c, False, np.zeros((3, 5)), np.zeros((4, 2)), np.zeros(2)
+        )
     with pytest.raises(ValueError, match="do not match"):
-        mod.small_product(a, b, c, False, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(3))
+        mod.small_product(
+            a, b, c, False, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(3)
+        )
     with pytest.raises(ValueError, match="accumulate"):
-        mod.small_product(a, b, c, True, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(2))
+        mod.small_product(
+            a, b, c, True, np.zeros((3, 5)), np.zeros((5, 2)), np.zeros(2)
+        )
+    with pytest.raises(ValueError, match="trans takes"):
+        mod.small_product(a, b, c, True, trans=True)
+    with pytest.raises(ValueError, match="match"):
+        mod.small_product(a, b, c, False, trans=True)  # a.T is (4, 3)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
