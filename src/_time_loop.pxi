@@ -202,7 +202,8 @@ cdef inline void _decay_backward(
 
 cdef void _forward_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t,
+    const floating* bias,
     const floating* b_hh, const floating* zeros, floating* Hs, floating* cache,
     floating* gh,
     int T, int S, int F, int H, int kind,
@@ -275,7 +276,8 @@ cdef void _forward_chunk(
 
 cdef void _infer_chunk(
     const floating* X, const int* lengths, const floating* W_ih,
-    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t, const floating* bias,
+    const floating* W_ih_t, const floating* W_hh, const floating* W_hh_t,
+    const floating* bias,
     const floating* b_hh, const floating* zeros, floating* Hs, floating* last,
     floating* work,
     floating* ring, floating* gh, int T, int S, int F, int H, int kind,
@@ -747,7 +749,8 @@ def forward(
         (C, S * N_GATES * H if SEPARATE_HIDDEN else 1), dtype=dtype)
     with nogil:
         for c in prange(C, schedule='static', chunksize=1, num_threads=n_threads):
-            _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_ih_t[0, 0],
+            _forward_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+                           &W_ih_t[0, 0],
                            &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                            &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &gh[c, 0],
                            T, S, F, H, activation, &Ws[0, 0], &Ws_t[0, 0],
@@ -835,7 +838,8 @@ def infer(
             if work == NULL:
                 failed[c] = 1
                 continue
-            _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0], &W_ih_t[0, 0],
+            _infer_chunk(&X[c, 0, 0, 0], &lengths[c, 0], &W_ih[0, 0],
+                         &W_ih_t[0, 0],
                          &W_hh[0, 0], &W_hh_t[0, 0], &bias[0], &b_hh[0], &zeros[0],
                          &Hs[c, 0, 0, 0] if want_all else NULL,
                          &last[c, 0, 0] if want_last else NULL,
