@@ -48,13 +48,16 @@
  * build (benchmarks/RESULTS.md): with AVX2 it is faster up to H = 64; with
  * AVX-512's 16 accumulators of 16 lanes, the forward product up to H = 128
  * (at 256 a step's W_hh panel no longer stays in L1 and predict got no
- * faster) and the backward's up to G H = 1024. */
+ * faster) and the backward's up to G H = 1024 in float32, 512 in float64
+ * (an LSTM-256 fit in float64 was 1.17x slower at 1024). */
 #if defined(__AVX512F__)
 #define SKRNN_SG_FORWARD_MAX_H 128
 #define SKRNN_SG_BACKWARD_MAX_GH 1024
+#define SKRNN_SG_BACKWARD_MAX_GH_DOUBLE 512 /* 8 lanes: LSTM-256 slower */
 #else
 #define SKRNN_SG_FORWARD_MAX_H 64
 #define SKRNN_SG_BACKWARD_MAX_GH 128
+#define SKRNN_SG_BACKWARD_MAX_GH_DOUBLE 128
 #endif
 #ifndef SKRNN_SG_VECS
 #if defined(__AVX512F__) /* 32 registers: 16 accumulators */

@@ -53,13 +53,14 @@ cdef enum:
 # Which per-step products run through small_gemm rather than BLAS (chosen by
 # measurement per build, see _small_gemm.h and benchmarks/RESULTS.md): W_hh
 # h_{t-1} (and the skip connection's) at H <= SMALL_FORWARD_MAX_H, the
-# backward's dA W_hh at G H <= SMALL_BACKWARD_MAX_GH. The choice depends on
-# the layer's shape only, never on the number of rows, so a row's states are
-# the same in training and in inference chunks.
+# backward's dA W_hh at G H <= SMALL_BACKWARD_MAX_GH (_DOUBLE in float64).
+# The choice depends on the layer's shape and dtype only, never on the number
+# of rows, so a row's states are the same in training and in inference chunks.
 cdef extern from "_small_gemm.h":
     enum:
         SMALL_FORWARD_MAX_H "SKRNN_SG_FORWARD_MAX_H"
         SMALL_BACKWARD_MAX_GH "SKRNN_SG_BACKWARD_MAX_GH"
+        SMALL_BACKWARD_MAX_GH_DOUBLE "SKRNN_SG_BACKWARD_MAX_GH_DOUBLE"
 # Where the per-step products are small and so are the input rows
 # (F <= SMALL_INPUT_MAX_F), each step's bias, input projection and recurrent
 # product are one small product (_step_input), in place of the projection of
@@ -105,7 +106,10 @@ cdef inline void _step_product_back(
 ) noexcept nogil:
     """``out (+)= da W`` for n rows: da (n, GH) with row stride ldd, W (GH, H),
     out (n, H)."""
-    if GH <= SMALL_BACKWARD_MAX_GH:
+    cdef int most = SMALL_BACKWARD_MAX_GH
+    if floating is double:
+        most = SMALL_BACKWARD_MAX_GH_DOUBLE
+    if GH <= most:
         small_gemm(n, H, GH, da, ldd, W, H, accumulate, out, H)
     else:
         gemm(False, False, n, H, GH, <floating> 1, da, ldd, W, H,
