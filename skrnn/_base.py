@@ -133,7 +133,7 @@ class BaseRecurrent(
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
