@@ -72,6 +72,7 @@ GRU_SETTINGS = dict(
     alpha=1e-3,
     n_jobs=1,
     pooling="last",  # the setting the recorded results were measured with
+    bidirectional=False,  # likewise (one direction; GRU-D's default too)
 )
 # L2 penalties the inner cross-validation chooses from (GRUs: alpha; the
 # logistic regression: C, its inverse)

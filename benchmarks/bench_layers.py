@@ -26,12 +26,13 @@ from skrnn.preprocessing import TimestepTransformer
 NAMED = ("ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf")
 
 VARIANTS = {
-    "last": {"pooling": "last"},
-    "mean": {"pooling": "mean"},
-    "max": {"pooling": "max"},
+    # one direction unless named (bidirectional='auto' is both for LSTM / GRU)
+    "last": {"pooling": "last", "bidirectional": False},
+    "mean": {"pooling": "mean", "bidirectional": False},
+    "max": {"pooling": "max", "bidirectional": False},
     "bidirectional": {"bidirectional": True, "pooling": "last"},
     "bidirectional, mean": {"bidirectional": True, "pooling": "mean"},
-    "mean, dropout=0.2": {"pooling": "mean", "dropout": 0.2},
+    "mean, dropout=0.2": {"pooling": "mean", "dropout": 0.2, "bidirectional": False},
 }
 
 

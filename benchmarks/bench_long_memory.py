@@ -142,6 +142,7 @@ def make_estimator(task, method, seed, args):
         batch_size=args.batch,
         clip_norm=args.clip,
         pooling="last",  # the setting the recorded results were measured with
+        bidirectional=False,  # likewise (Galvan's weights are one direction's)
         random_state=seed,
         **params,
     )

@@ -67,6 +67,7 @@ def skrnn_estimator(cell, H, batch, threads, epochs=EPOCHS):
         tol=0.0,
         clip_norm=None,  # as the PyTorch side
         pooling="last",  # the last state, as the PyTorch side reads it
+        bidirectional=False,  # one direction, as the PyTorch side runs
     )
 
 

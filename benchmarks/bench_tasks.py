@@ -32,6 +32,7 @@ SETTINGS = dict(
     clip_norm=1.0,
     # the pooling RESULTS.md's figures were measured with (the default then)
     pooling="last",
+    bidirectional=False,  # likewise (the default then)
     alpha=0.0,
     tol=0.0,
     n_iter_no_change=1000,

@@ -40,6 +40,9 @@ from ._threads import blas_single_threaded, effective_n_threads
 # pooling='auto' of the RNN / LSTM / GRU sequence-to-one models: chosen on
 # benchmarks/bench_uea.py by the rule stated in benchmarks/RESULTS.md
 AUTO_POOLING = "max"
+# bidirectional='auto' of the LSTM / GRU sequence-to-one models: chosen the same
+# way (round 5); RNN and GRU-D models keep one direction (not measured)
+AUTO_BIDIRECTIONAL = True
 
 
 def auto_batch_size(n_sequences):
@@ -114,7 +117,7 @@ class BaseRecurrent(
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "return_sequences": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
-        "bidirectional": ["boolean"],
+        "bidirectional": ["boolean", StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
@@ -130,7 +133,7 @@ class BaseRecurrent(
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -151,7 +154,7 @@ class BaseRecurrent(
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,
@@ -202,7 +205,7 @@ class BaseRecurrent(
             output_intercept=self.output_intercept_,
             return_sequences=self.return_sequences,
             pooling=self._pooling(),
-            bidirectional=self.bidirectional,
+            bidirectional=self._bidirectional(),
             # leaky units and skip connections: RNN estimators' parameters
             leak_rate=getattr(self, "leak_rate", 1.0),
             skip_steps=getattr(self, "skip_steps", None),
@@ -217,6 +220,18 @@ class BaseRecurrent(
         if self.pooling != "auto":
             return self.pooling
         return "last" if self.return_sequences else self._auto_pooling
+
+    # what bidirectional='auto' is for a sequence-to-one model: False here (the
+    # Elman RNN, GRU-D), AUTO_BIDIRECTIONAL for LSTM and GRU models
+    _auto_bidirectional = False
+
+    def _bidirectional(self):
+        """Whether the layers run both ways: 'auto' is ``_auto_bidirectional``
+        for sequence-to-one models and False with ``return_sequences`` (each
+        step's output then depends on the steps up to it only)."""
+        if self.bidirectional != "auto":
+            return bool(self.bidirectional)
+        return not self.return_sequences and self._auto_bidirectional
 
     def _layer_sizes(self):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
@@ -255,7 +270,7 @@ class BaseRecurrent(
         G = cell.n_gates
         self.coefs_ = []
         fan_in = n_features
-        directions = ("", "_reverse") if self.bidirectional else ("",)
+        directions = ("", "_reverse") if self._bidirectional() else ("",)
         for H in self._layer_sizes():
             bound = 1.0 / np.sqrt(H)
             layer = {}
@@ -308,7 +323,7 @@ class BaseRecurrent(
         (nothing drawn) when ``recurrent_dropout`` is 0."""
         if self.recurrent_dropout == 0:
             return None
-        directions = 2 if self.bidirectional else 1
+        directions = 2 if self._bidirectional() else 1
         widths = [
             layer["weight_hh"].shape[1]
             for layer in self.coefs_
@@ -374,7 +389,7 @@ class BaseRecurrent(
         params = self._params()
         penalised = _network.is_weight_matrix(
             len(self.coefs_),
-            self.bidirectional,
+            self._bidirectional(),
             skip=bool(getattr(self, "skip_steps", None)),
         )
         weights = [
@@ -474,9 +489,9 @@ class BaseRecurrent(
             )
         first_call = self._resets(incremental)
         fitted_bidirectional = not first_call and "weight_ih_reverse" in self.coefs_[0]
-        if not first_call and fitted_bidirectional != bool(self.bidirectional):
+        if not first_call and fitted_bidirectional != self._bidirectional():
             raise ValueError(
-                f"bidirectional={self.bidirectional} but the fitted model "
+                f"bidirectional={self.bidirectional!r} but the fitted model "
                 f"{'is' if fitted_bidirectional else 'is not'} bidirectional; a "
                 "warm start or partial_fit continues the fitted layers. Set "
                 "warm_start=False to fit afresh."
@@ -565,7 +580,7 @@ class BaseRecurrent(
             _memory.gradient_fit_bytes(
                 self._cell,
                 # a bidirectional layer holds both directions' states and caches
-                [H * (2 if self.bidirectional else 1) for H in self._layer_sizes()],
+                [H * (2 if self._bidirectional() else 1) for H in self._layer_sizes()],
                 X.shape[2],
                 batch_size,
                 X.shape[1],

@@ -142,7 +142,7 @@ class _GRUD:
 
     def _penalised(self):
         """For each array of :meth:`_params`, whether the L2 term takes it."""
-        weights = _network.is_weight_matrix(len(self.coefs_), self.bidirectional)
+        weights = _network.is_weight_matrix(len(self.coefs_), self._bidirectional())
         decay = [name.endswith("weight") for name in _grud.DECAY_PARAMETERS]
         return weights[:-2] + decay + weights[-2:]
 
@@ -351,7 +351,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -372,7 +372,7 @@ class GRUDRegressor(_GRUD, BaseRecurrentRegressor):
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,
@@ -477,7 +477,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -498,7 +498,7 @@ class GRUDClassifier(_GRUD, BaseRecurrentClassifier):
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,

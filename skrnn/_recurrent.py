@@ -13,7 +13,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _kernels
-from ._base import BaseRecurrent
+from ._base import AUTO_BIDIRECTIONAL, BaseRecurrent
 from ._docs import format_docstring
 from ._network import ACTIVATIONS, Cell
 from ._task_mixins import RecurrentClassifierMixin, RecurrentRegressorMixin
@@ -61,7 +61,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -82,7 +82,7 @@ class BaseRecurrentClassifier(RecurrentClassifierMixin, BaseRecurrent):
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,
@@ -251,7 +251,7 @@ class RNNRegressor(BaseRecurrentRegressor):
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -272,7 +272,7 @@ class RNNRegressor(BaseRecurrentRegressor):
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,
@@ -385,7 +385,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         learning_rate="constant",
         learning_rate_init=3e-3,
         power_t=0.5,
-        max_iter=200,
+        max_iter=400,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -406,7 +406,7 @@ class RNNClassifier(BaseRecurrentClassifier):
         bptt_steps=None,
         return_sequences=False,
         pooling="auto",
-        bidirectional=False,
+        bidirectional="auto",
         dropout=0.0,
         recurrent_dropout=0.0,
         n_jobs=None,
@@ -505,6 +505,7 @@ class LSTMRegressor(BaseRecurrentRegressor):
     """
 
     _cell = LSTM
+    _auto_bidirectional = AUTO_BIDIRECTIONAL
 
 
 @format_docstring
@@ -561,6 +562,7 @@ class LSTMClassifier(BaseRecurrentClassifier):
     """
 
     _cell = LSTM
+    _auto_bidirectional = AUTO_BIDIRECTIONAL
 
 
 @format_docstring
@@ -608,6 +610,7 @@ class GRURegressor(BaseRecurrentRegressor):
     """
 
     _cell = GRU
+    _auto_bidirectional = AUTO_BIDIRECTIONAL
 
 
 @format_docstring
@@ -660,3 +663,4 @@ class GRUClassifier(BaseRecurrentClassifier):
     """
 
     _cell = GRU
+    _auto_bidirectional = AUTO_BIDIRECTIONAL

@@ -36,7 +36,7 @@ def to_torch(estimator):
     dtype = (
         torch.float64 if estimator.output_coef_.dtype == np.float64 else torch.float32
     )
-    bidirectional = getattr(estimator, "bidirectional", False)
+    bidirectional = estimator._bidirectional()
     layers = []
     leak_rate = getattr(estimator, "leak_rate", 1.0)
     skip_steps = getattr(estimator, "skip_steps", None)
@@ -185,7 +185,7 @@ def grud_to_torch(estimator):
     dtype = (
         torch.float64 if estimator.output_coef_.dtype == np.float64 else torch.float32
     )
-    bidirectional = estimator.bidirectional
+    bidirectional = estimator._bidirectional()
     time_index = estimator._time_index()
     readout = _readout(torch, estimator, dtype)
 

@@ -59,6 +59,7 @@ def lstm_pipeline(n_seeds=5):
                 learning_rate_init=3e-3,
                 max_iter=40,
                 pooling="last",
+                bidirectional=False,  # the setting RESULTS.md reports
                 random_state=seed,
             ),
         )

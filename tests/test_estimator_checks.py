@@ -6,10 +6,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import skrnn
 from skrnn.preprocessing import SequenceImputer, TimestepTransformer
 
-# The options' instances train 50 epochs, not the default 200: the checks are
+# The options' instances train 50 epochs, not the default 400: the checks are
 # of the API (and of learning blobs to scikit-learn's 0.83 accuracy, which 50
 # epochs of about 8 minibatches pass with 0.91-0.94); each estimator with its
-# defaults (the first line) trains the 200.
+# defaults (the first line) trains up to 400.
 SHORT = {"max_iter": 50}
 
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [

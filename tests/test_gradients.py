@@ -254,7 +254,7 @@ def _reference_loss(est, X, lengths, Y, sw, task, return_sequences, masks=None):
             out = ref.run_layer(
                 step, init, h, n, [layer[w] for w in names], activation=activation
             )
-            if est.bidirectional:
+            if est._bidirectional():
                 back = ref.run_layer(
                     step,
                     init,
@@ -269,7 +269,7 @@ def _reference_loss(est, X, lengths, Y, sw, task, return_sequences, masks=None):
             outputs = h @ est.output_coef_.T + est.output_intercept_
             steps = range(n)
         else:
-            pooled = ref.pool(h, est.pooling, est.bidirectional)
+            pooled = ref.pool(h, est.pooling, est._bidirectional())
             outputs = (pooled @ est.output_coef_.T + est.output_intercept_)[None]
             steps = [0]
         for t in steps:

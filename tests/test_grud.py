@@ -769,7 +769,7 @@ def test_step_shares_sum_to_the_loss_gradient(params):
         masks=masks,
     )
     n_recurrent = len(est._params()) - 2
-    D = 2 if est.bidirectional else 1
+    D = 2 if est._bidirectional() else 1
     assert len(shares) == n_recurrent and len(norms) == D * len(est.coefs_)
     names = _param_names(est)[:n_recurrent]
     for name, share, g in zip(names, shares, grads[:n_recurrent], strict=True):

@@ -157,7 +157,11 @@ def test_transform_output_as_pandas():
     pd = pytest.importorskip("pandas")
     X, _, y = _problem(5)
     est = _fit(
-        skrnn.LSTMRegressor(hidden_layer_sizes=3, max_iter=1, random_state=0), X, y
+        skrnn.LSTMRegressor(
+            hidden_layer_sizes=3, max_iter=1, random_state=0, bidirectional=False
+        ),
+        X,
+        y,
     )
     est.set_output(transform="pandas")
     out = est.transform(X)
@@ -259,7 +263,9 @@ def test_dropout_changes_training_not_its_reproducibility():
 
 
 def test_dropout_masks_are_per_sequence_and_scaled():
-    est = skrnn.LSTMRegressor(hidden_layer_sizes=(6, 4), dropout=0.25)
+    est = skrnn.LSTMRegressor(
+        hidden_layer_sizes=(6, 4), dropout=0.25, bidirectional=False
+    )
     est._initialize(3, 1, np.float32, np.random.RandomState(0), logistic_output=False)
     masks = est._dropout_masks(500, np.dtype(np.float32), np.random.RandomState(1))
     assert [m.shape for m in masks] == [(500, 3), (500, 6)]
@@ -307,7 +313,11 @@ def test_bidirectional_skops_round_trip(cell):
 def test_warm_start_cannot_switch_direction():
     X, _, y = _problem(13)
     est = _fit(
-        skrnn.GRURegressor(hidden_layer_sizes=3, max_iter=1, warm_start=True), X, y
+        skrnn.GRURegressor(
+            hidden_layer_sizes=3, max_iter=1, warm_start=True, bidirectional=False
+        ),
+        X,
+        y,
     )
     est.set_params(bidirectional=True)
     with pytest.raises(ValueError, match="not bidirectional.*warm_start=False"):
@@ -338,3 +348,28 @@ def test_bidirectional_step_shares_sum_to_the_gradients():
         y,
     )
     assert np.isfinite(fit.loss_curve_).all()
+
+
+@pytest.mark.parametrize(
+    "Est, return_sequences, expected",
+    [
+        (skrnn.LSTMClassifier, False, True),
+        (skrnn.GRURegressor, False, True),
+        (skrnn.GRURegressor, True, False),
+        (skrnn.RNNClassifier, False, False),
+        (skrnn.GRUDRegressor, False, False),
+    ],
+)
+def test_bidirectional_auto(Est, return_sequences, expected):
+    # 'auto': both directions for LSTM / GRU sequence-to-one models (measured in
+    # benchmarks/RESULTS.md, round 5), one for the others and per-step outputs
+    X, _, y = _problem(14)
+    if return_sequences:
+        y = np.nan_to_num(X[:, :, 0])
+    if Est.__name__.endswith("Classifier"):
+        y = y > np.median(y)
+    est = _fit(
+        Est(hidden_layer_sizes=3, max_iter=1, return_sequences=return_sequences), X, y
+    )
+    assert est.bidirectional == "auto"
+    assert ("weight_ih_reverse" in est.coefs_[0]) is expected

@@ -41,7 +41,9 @@ def test_temporal_gradient_display():
     X = np.random.default_rng(1).normal(size=(40, 15, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = LSTMRegressor(hidden_layer_sizes=(4, 3), max_iter=2).fit(X, X[:, 0, 0])
+        est = LSTMRegressor(
+            hidden_layer_sizes=(4, 3), max_iter=2, bidirectional=False
+        ).fit(X, X[:, 0, 0])
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()

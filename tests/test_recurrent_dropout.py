@@ -325,7 +325,7 @@ def test_gradients_with_fixed_masks_match_finite_differences(
     X, lengths, Y, sw, rng = _regression_problem(0, return_sequences)
     est = _model(cell, layers, return_sequences, 2, recurrent_dropout=0.4, **params)
     masks, recurrent = _fixed_masks(est, X.shape[0], rng)
-    assert len(recurrent) == len(layers) * (2 if est.bidirectional else 1)
+    assert len(recurrent) == len(layers) * (2 if est._bidirectional() else 1)
 
     def loss_grad(n_threads):
         return est._loss_grad(
@@ -354,7 +354,7 @@ def _reference_outputs(est, X, lengths, masks, recurrent):
     masked cells (stacked, bidirectional)."""
     cell = {"RNN": "rnn", "GRU": "gru", "LSTM": "lstm"}[type(est).__name__[:-9]]
     step, init = CELLS[cell][3:]
-    D = 2 if est.bidirectional else 1
+    D = 2 if est._bidirectional() else 1
     out = []
     for i, n in enumerate(lengths):
         h = X[i, :n]
@@ -412,7 +412,7 @@ def test_step_shares_sum_to_the_gradient_with_masks(cell, params):
         X, lengths, Y, sw, 2, loss=_loss.squared_error, step_grads=shares,
         masks=masks, recurrent_masks=recurrent,
     )  # fmt: skip
-    assert len(shares) == 4 * len(est.coefs_) * (2 if est.bidirectional else 1)
+    assert len(shares) == 4 * len(est.coefs_) * (2 if est._bidirectional() else 1)
     for share, grad in zip(shares, grads, strict=False):
         assert_allclose(share.sum(axis=0), grad, rtol=1e-10, atol=1e-13)
 

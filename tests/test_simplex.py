@@ -21,6 +21,7 @@ def _model(cell, return_sequences):
         alpha=0.0,
         return_sequences=return_sequences,
         pooling="last",  # the reference loss reads the last step's state
+        bidirectional=False,  # and runs forward only
     )
     est._initialize(2, 2, np.float64, np.random.RandomState(0), logistic_output=False)
     return est
