@@ -28,6 +28,7 @@ _CHOICES = ("auto", "baseline", "x86-64-v3")
 
 
 def _variant():
+    """The build to load, as (variant, module suffix)."""
     from . import _elman
 
     choice = os.environ.get("SKRNN_KERNELS", "auto")
@@ -36,23 +37,22 @@ def _variant():
             "SKRNN_KERNELS must be one of "
             f"{', '.join(repr(c) for c in _CHOICES)}, got {choice!r}."
         )
-    if choice == "baseline":
-        return "baseline"
-    for variant, suffix, check in _LEVELS:
-        if choice == "x86-64-v3" and variant == "x86-64-v4":
-            continue
+    # a cap starts the search at its own level; 'baseline' is below every one
+    names = [variant for variant, _, _ in _LEVELS]
+    start = names.index(choice) if choice in names else 0
+    levels = [] if choice == "baseline" else _LEVELS[start:]
+    for variant, suffix, check in levels:
         if not getattr(_elman, check)():
             continue
         try:
             importlib.import_module(f"skrnn._elman{suffix}")
         except ImportError:  # built without it (another architecture or compiler)
             continue
-        return variant
-    return "baseline"
+        return variant, suffix
+    return "baseline", ""
 
 
-VARIANT = _variant()
-_SUFFIX = dict((v, s) for v, s, _ in _LEVELS).get(VARIANT, "")
+VARIANT, _SUFFIX = _variant()
 
 
 def _load(name):

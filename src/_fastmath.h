@@ -162,28 +162,25 @@ SKRNN_CLONES void skrnn_sigmoid_f(float *x, int n)
     for (int i = 0; i < n; i++) x[i] = skrnn_sigmoidf(x[i]);
 }
 
-/* 1 if this CPU (and its OS) runs x86-64-v3 code: AVX2, FMA, BMI2 and the
- * rest, which the second build of the cell kernels needs (src/meson.build). */
+/* 1 if this CPU (and its OS) runs code of an x86-64 level, where GCC can
+ * tell; 0 elsewhere (other compilers and architectures) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
+#define SKRNN_CPU_SUPPORTS(level) (__builtin_cpu_init(), __builtin_cpu_supports(level) != 0)
+#else
+#define SKRNN_CPU_SUPPORTS(level) 0
+#endif
+
+/* x86-64-v3: AVX2, FMA, BMI2 and the rest, which the second build of the cell
+ * kernels needs (src/meson.build) */
 static inline int skrnn_cpu_has_x86_64_v3(void)
 {
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("x86-64-v3") != 0;
-#else
-    return 0;
-#endif
+    return SKRNN_CPU_SUPPORTS("x86-64-v3");
 }
 
-/* 1 if this CPU (and its OS) runs x86-64-v4 code: AVX-512 F, BW, CD, DQ and
- * VL, which the third build of the cell kernels needs. */
+/* x86-64-v4: AVX-512 F, BW, CD, DQ and VL, which the third build needs */
 static inline int skrnn_cpu_has_x86_64_v4(void)
 {
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("x86-64-v4") != 0;
-#else
-    return 0;
-#endif
+    return SKRNN_CPU_SUPPORTS("x86-64-v4");
 }
 
 #endif

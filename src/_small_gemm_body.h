@@ -12,27 +12,16 @@ static inline SKRNN_SG_V SKRNN_SG_NAME(_load)(const SKRNN_SG_T *p)
     return v;
 }
 
-/* nr (<= SKRNN_SG_ROWS) rows x nv (<= SKRNN_SG_VECS) vectors of columns;
- * called with constants, so that the loops unroll and the accumulators stay
- * in registers. With trans, A is stored transposed: A[r, p] = a[p lda + r]. */
-static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
-    int trans, int nr, int nv, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
-    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
-    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
+/* acc[r][v] += A[r, p] * B[p, v-th vector] for p = 0 .. k - 1, in order;
+ * with trans, A is stored transposed: A[r, p] = a[p lda + r] */
+static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_sweep)(
+    int trans, int nr, int nv, int k, const SKRNN_SG_T *a, int lda,
+    const SKRNN_SG_T *b, int ldb, SKRNN_SG_V acc[][SKRNN_SG_VECS])
 {
     const int L = (int)(sizeof(SKRNN_SG_V) / sizeof(SKRNN_SG_T));
-    SKRNN_SG_V acc[SKRNN_SG_ROWS][SKRNN_SG_VECS], bv[SKRNN_SG_VECS];
+    SKRNN_SG_V bv[SKRNN_SG_VECS];
     SKRNN_SG_T x;
     int r, v, p;
-    for (r = 0; r < nr; r++)
-        for (v = 0; v < nv; v++) {
-            if (accumulate)
-                acc[r][v] = SKRNN_SG_NAME(_load)(c + r * ldc + v * L);
-            else if (row0 != NULL)
-                acc[r][v] = SKRNN_SG_NAME(_load)(row0 + v * L);
-            else
-                acc[r][v] = (SKRNN_SG_V){0};
-        }
     for (p = 0; p < k; p++) {
         for (v = 0; v < nv; v++)
             bv[v] = SKRNN_SG_NAME(_load)(b + p * ldb + v * L);
@@ -42,15 +31,30 @@ static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
                 acc[r][v] += x * bv[v];
         }
     }
-    for (p = 0; p < k2; p++) {
-        for (v = 0; v < nv; v++)
-            bv[v] = SKRNN_SG_NAME(_load)(b2 + p * ldb2 + v * L);
-        for (r = 0; r < nr; r++) {
-            x = a2[r * lda2 + p];
-            for (v = 0; v < nv; v++)
-                acc[r][v] += x * bv[v];
+}
+
+/* nr (<= SKRNN_SG_ROWS) rows x nv (<= SKRNN_SG_VECS) vectors of columns;
+ * called with constants, so that the loops unroll and the accumulators stay
+ * in registers; A2 B2 (never transposed) after A B. */
+static inline __attribute__((always_inline)) void SKRNN_SG_NAME(_tile)(
+    int trans, int nr, int nv, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
+    int ldb, int k2, const SKRNN_SG_T *a2, int lda2, const SKRNN_SG_T *b2,
+    int ldb2, const SKRNN_SG_T *row0, int accumulate, SKRNN_SG_T *c, int ldc)
+{
+    const int L = (int)(sizeof(SKRNN_SG_V) / sizeof(SKRNN_SG_T));
+    SKRNN_SG_V acc[SKRNN_SG_ROWS][SKRNN_SG_VECS];
+    int r, v;
+    for (r = 0; r < nr; r++)
+        for (v = 0; v < nv; v++) {
+            if (accumulate)
+                acc[r][v] = SKRNN_SG_NAME(_load)(c + r * ldc + v * L);
+            else if (row0 != NULL)
+                acc[r][v] = SKRNN_SG_NAME(_load)(row0 + v * L);
+            else
+                acc[r][v] = (SKRNN_SG_V){0};
         }
-    }
+    SKRNN_SG_NAME(_sweep)(trans, nr, nv, k, a, lda, b, ldb, acc);
+    SKRNN_SG_NAME(_sweep)(0, nr, nv, k2, a2, lda2, b2, ldb2, acc);
     for (r = 0; r < nr; r++)
         for (v = 0; v < nv; v++)
             memcpy(c + r * ldc + v * L, &acc[r][v], sizeof acc[r][v]);

@@ -116,6 +116,12 @@ cdef inline void _step_product_back(
              <floating> (1 if accumulate else 0), out, H)
 
 
+cdef inline bint _one_pass_input(int F, int H) noexcept nogil:
+    """Whether each step's input goes through _step_input (forward and
+    inference alike, so that the two compute the same sums)."""
+    return H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+
+
 cdef inline void _step_input(
     const floating* x, const floating* W_ih_t, const floating* bias,
     const floating* h_prev, const floating* W_hh_t, floating* a, int n,
@@ -220,7 +226,7 @@ cdef void _forward_chunk(
     cdef int GH = N_GATES * H
     cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
     cdef floating* pre = cache if CACHE_WIDTH else Hs
-    cdef bint fused = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+    cdef bint fused = _one_pass_input(F, H)
     cdef int b, t, i, n
     cdef floating* a
     cdef floating* h
@@ -297,7 +303,7 @@ cdef void _infer_chunk(
     cdef int P = (CACHE_WIDTH if CACHE_WIDTH else 1) * H
     cdef int block = S * P
     cdef int R = skip + 1 if skip > 1 else 2
-    cdef bint fused = H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+    cdef bint fused = _one_pass_input(F, H)
     cdef int t, i, n, slot, ending
     cdef floating* a
     cdef floating* h
