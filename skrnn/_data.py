@@ -20,6 +20,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _chunks
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 IMPUTE_HINT = (
@@ -91,10 +93,19 @@ def sequence_lengths(X):
     lengths : ndarray of shape (n_sequences,), int
         One past each sequence's last step that is not all-NaN (0 if none).
     """
-    observed = ~np.all(np.isnan(X), axis=2)
-    T = X.shape[1]
-    last = T - np.argmax(observed[:, ::-1], axis=1)
-    return np.where(observed.any(axis=1), last, 0)
+    return _scan(X)[0]
+
+
+def _scan(X):
+    """``(lengths, infinite, nan_inside)`` of ``X`` in one pass: the lengths
+    and the flat indices of the first infinite value and of the first NaN
+    before a sequence's last real step (-1 if none), by ``_chunks.scan_padding``."""
+    X = np.ascontiguousarray(X)
+    if X.dtype not in FLOAT_DTYPES:
+        X = X.astype(np.float64)
+    lengths = np.empty(X.shape[0], dtype=np.intp)
+    infinite, nan_inside = _chunks.scan_padding(X, lengths)
+    return lengths, infinite, nan_inside
 
 
 def check_not_empty(lengths):
@@ -107,13 +118,12 @@ def check_not_empty(lengths):
         )
 
 
-def check_lengths(X, lengths):
-    """Raise if a sequence is empty or has a NaN before its last real step."""
+def check_lengths(X, lengths, nan_inside):
+    """Raise if a sequence is empty or has a NaN before its last real step
+    (``nan_inside``: the flat index of the first such NaN, -1 if none)."""
     check_not_empty(lengths)
-    steps = np.arange(X.shape[1])[None, :, None]
-    inside = np.isnan(X) & (steps < lengths[:, None, None])
-    if inside.any():
-        i, t, f = np.argwhere(inside)[0]
+    if nan_inside >= 0:
+        i, t, f = np.unravel_index(nan_inside, X.shape)
         raise ValueError(
             f"Sequence {i} has NaN at step {t} (feature {f}) before its last "
             f"observed step; {IMPUTE_HINT}. Input X contains NaN."
@@ -121,7 +131,8 @@ def check_lengths(X, lengths):
 
 
 def as_padded_array(X):
-    """Bring ``X`` to a NaN-padded 3-D float array, without the NaN checks.
+    """Bring ``X`` to a NaN-padded 3-D float array, without the NaN and
+    infinity checks (:func:`validate_sequences` makes them).
 
     Parameters
     ----------
@@ -141,12 +152,9 @@ def as_padded_array(X):
         ndim = np.asarray(X, dtype=object).ndim
     if ndim != 3:
         return X, True
+    # infinite values are found by the scan of validate_sequences
     X = check_array(
-        X,
-        allow_nd=True,
-        dtype=FLOAT_DTYPES,
-        ensure_all_finite="allow-nan",
-        input_name="X",
+        X, allow_nd=True, dtype=FLOAT_DTYPES, ensure_all_finite=False, input_name="X"
     )
     if X.shape[1] == 0 or X.shape[2] == 0:
         raise ValueError(
@@ -201,9 +209,13 @@ def validate_sequences(estimator, X, *, reset, check_nan=True):
                 f"expecting {estimator.n_features_in_} features as input."
             )
     X = np.ascontiguousarray(X)
-    lengths = sequence_lengths(X)
+    lengths, infinite, nan_inside = _scan(X)
+    if infinite >= 0:
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {X.dtype!r}."
+        )
     if check_nan:
-        check_lengths(X, lengths)
+        check_lengths(X, lengths, nan_inside)
     return X, lengths
 
 

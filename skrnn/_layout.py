@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _chunks
+
 CHUNK_SIZE = 16
 
 
@@ -67,14 +69,6 @@ class Chunking:
         steps = np.arange(self.n_steps)[None, :, None]
         return steps < self.lengths[:, None, :]
 
-    @property
-    def reversed_step_index(self):
-        """``(n_chunks, T, chunk_size)``: the step that :func:`reverse_steps`
-        puts at each place (``L - 1 - t`` at real steps, ``t`` at padding)."""
-        steps = np.arange(self.n_steps)[None, :, None]
-        lengths = self.lengths[:, None, :]
-        return np.where(steps < lengths, lengths - 1 - steps, steps)
-
 
 def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     """Sort a batch by length and cut it into chunks.
@@ -104,20 +98,19 @@ def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     return Chunking(order, chunk_lengths.reshape(n_chunks, chunk_size), n_steps)
 
 
-def to_chunks(A, chunking, dtype=None):
+def to_chunks(A, chunking, dtype=None, *, reverse=False):
     """Gather a padded batch ``(B, T', W)`` into ``(n_chunks, T, S, W)``.
 
     Steps beyond each sequence's length are set to 0 (they may hold NaN
     padding); steps beyond ``A.shape[1]`` do not occur since ``T <= T'``.
+    With ``reverse``, each row's real steps come in reverse order, as
+    :func:`reverse_steps` would put them.
     """
-    dtype = A.dtype if dtype is None else dtype
+    dtype = A.dtype if dtype is None else np.dtype(dtype)
+    A = np.ascontiguousarray(A, dtype=dtype)
     C, S, T = chunking.n_chunks, chunking.chunk_size, chunking.n_steps
-    out = np.zeros((C * S, T, A.shape[2]), dtype=dtype)
-    rows = chunking.order >= 0
-    out[rows] = A[chunking.order[rows], :T]
-    out = out.reshape(C, S, T, -1).transpose(0, 2, 1, 3)
-    out = np.ascontiguousarray(out)
-    out[~chunking.mask] = 0
+    out = np.empty((C, T, S, A.shape[2]), dtype=dtype)
+    _chunks.gather(A, chunking.order, chunking.lengths, out, reverse)
     return out
 
 
@@ -155,8 +148,10 @@ def reverse_steps(A, chunking):
     own inverse. The backward direction of a bidirectional layer runs the
     kernels on the reversed rows, so that every row starts at step 0.
     """
-    idx = chunking.reversed_step_index
-    return np.take_along_axis(A, idx[..., None], axis=1)
+    A = np.ascontiguousarray(A)
+    out = np.empty_like(A)
+    _chunks.reverse(A, chunking.lengths, out)
+    return out
 
 
 def rows_to_chunks(A, chunking):

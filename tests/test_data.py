@@ -7,6 +7,7 @@ from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from skrnn import _chunks
 from skrnn._data import (
     pad_sequences,
     sequence_lengths,
@@ -105,3 +106,38 @@ def test_targets_per_sequence_and_per_step():
     partial[1, 0, 0] = np.nan
     with pytest.raises(ValueError, match="sequence 1 at step 0 is NaN for some"):
         validate_targets(partial, lengths, 3, return_sequences=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_scan_matches_numpy(dtype, rng):
+    """One pass of _chunks.scan_padding against the NumPy definitions: the
+    lengths, the first infinite value and the first NaN inside a sequence."""
+    for trial in range(20):
+        X = rng.normal(size=(7, 6, 3)).astype(dtype)
+        for i in range(7):
+            X[i, rng.integers(0, 7) :] = np.nan
+        for _ in range(trial % 4):
+            X[tuple(rng.integers(0, s) for s in X.shape)] = rng.choice(
+                [np.nan, np.inf, -np.inf]
+            )
+        observed = ~np.all(np.isnan(X), axis=2)
+        last = X.shape[1] - np.argmax(observed[:, ::-1], axis=1)
+        lengths = np.where(observed.any(axis=1), last, 0)
+        inside = np.isnan(X) & (np.arange(6)[None, :, None] < lengths[:, None, None])
+        flat_inf = np.flatnonzero(np.isinf(X))
+        flat_nan = np.flatnonzero(inside)
+        got = np.empty(7, dtype=np.intp)
+        infinite, nan_inside = _chunks.scan_padding(X, got)
+        assert_array_equal(got, lengths)
+        assert infinite == (flat_inf[0] if flat_inf.size else -1)
+        assert nan_inside == (flat_nan[0] if flat_nan.size else -1)
+
+
+def test_infinity_in_a_sequence_is_named():
+    X = np.ones((2, 3, 2), dtype=np.float32)
+    X[1, 2:] = np.nan
+    X[1, 1, 1] = -np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        validate_sequences(_Host(), X, reset=True)
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        validate_sequences(_Host(), X, reset=True, check_nan=False)

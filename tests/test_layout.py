@@ -5,11 +5,13 @@ import pytest
 from helpers import ragged_problem
 from numpy.testing import assert_array_equal
 
+from skrnn import _chunks
 from skrnn._layout import (
     CHUNK_SIZE,
     from_chunks,
     last_step_index,
     make_chunking,
+    reverse_steps,
     to_chunks,
 )
 
@@ -54,3 +56,65 @@ def test_last_step_index_points_at_each_sequences_last_real_step(rng):
     Xc = to_chunks(X, ch)
     expected = X[np.arange(len(X)), lengths - 1, 0]
     assert_array_equal(Xc[c, t, s, 0], expected)
+
+
+def _to_chunks_reference(A, ch):
+    """to_chunks in plain NumPy: gather the rows, put steps first, zero padding."""
+    C, S, T = ch.n_chunks, ch.chunk_size, ch.n_steps
+    out = np.zeros((C * S, T, A.shape[2]), dtype=A.dtype)
+    rows = ch.order >= 0
+    out[rows] = A[ch.order[rows], :T]
+    out = np.ascontiguousarray(out.reshape(C, S, T, -1).transpose(0, 2, 1, 3))
+    out[~ch.mask] = 0
+    return out
+
+
+def _reverse_reference(A, ch):
+    """reverse_steps in plain NumPy: step L - 1 - t at real steps, t at padding."""
+    steps = np.arange(ch.n_steps)[None, :, None]
+    lengths = ch.lengths[:, None, :]
+    idx = np.where(steps < lengths, lengths - 1 - steps, steps)
+    return np.take_along_axis(A, idx[..., None], axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("chunk_size", [1, 4, CHUNK_SIZE])
+def test_gather_and_reverse_match_numpy(dtype, chunk_size, rng):
+    X, lengths = ragged_problem(rng, n=CHUNK_SIZE + 7, max_steps=9, n_features=3)
+    X = np.concatenate([X, np.full((X.shape[0], 2, 3), np.nan)], axis=1)  # T' > T
+    ch = make_chunking(lengths, chunk_size)
+    Xc = to_chunks(X, ch, dtype=dtype)
+    assert_array_equal(Xc, _to_chunks_reference(X.astype(dtype), ch))
+    assert_array_equal(reverse_steps(Xc, ch), _reverse_reference(Xc, ch))
+    assert_array_equal(
+        to_chunks(X, ch, dtype=dtype, reverse=True), reverse_steps(Xc, ch)
+    )
+    assert_array_equal(reverse_steps(reverse_steps(Xc, ch), ch), Xc)
+
+
+def test_the_gathers_refuse_arrays_that_do_not_fit(rng):
+    X, lengths = ragged_problem(rng, n=6, max_steps=5, n_features=2)
+    ch = make_chunking(lengths, 4)
+    out = np.empty((ch.n_chunks, 5, 4, 2))
+    _chunks.gather(X, ch.order, ch.lengths, out, False)  # fits
+    bad_order = ch.order.copy()
+    bad_order[0] = 6
+    short_lengths = ch.lengths.copy()
+    short_lengths[0, 0] = 6
+    cases = [
+        (X, ch.order, ch.lengths, out[:, :, :3].copy()),  # rows of a chunk
+        (X, ch.order[:-1], ch.lengths, out),  # order
+        (X[:, :, :1].copy(), ch.order, ch.lengths, out),  # columns
+        (X, bad_order, ch.lengths, out),  # a sequence that is not there
+        (X, ch.order, short_lengths, out),  # a length beyond the steps
+    ]
+    for args in cases:
+        with pytest.raises(ValueError):
+            _chunks.gather(*args, False)
+    Xc = to_chunks(X, ch)
+    with pytest.raises(ValueError):
+        _chunks.reverse(Xc, ch.lengths, np.empty_like(Xc)[:, :4].copy())
+    with pytest.raises(ValueError):
+        _chunks.reverse(Xc, short_lengths, np.empty_like(Xc))
+    with pytest.raises(ValueError):
+        _chunks.scan_padding(X, np.empty(5, dtype=np.intp))
