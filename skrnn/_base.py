@@ -354,6 +354,7 @@ class BaseRecurrent(
         rng=None,
         masks=None,
         recurrent_masks=None,
+        workspace=None,
     ):
         """Loss (with the L2 term) and gradients of all parameters on a batch.
 
@@ -362,7 +363,9 @@ class BaseRecurrent(
         :func:`skrnn._network.backward` describes. In training, ``rng`` draws
         the dropout masks; ``masks`` and ``recurrent_masks`` give them instead
         (the gradient tests). Without either, no dropout (the model as it
-        predicts).
+        predicts). ``workspace``: the epoch loop's
+        :class:`skrnn._memory.Workspace`, which the passes take their large
+        arrays from.
         """
         net = self._network()
         if masks is None and recurrent_masks is None and rng is not None:
@@ -374,6 +377,7 @@ class BaseRecurrent(
             n_threads,
             masks=masks,
             recurrent_masks=recurrent_masks,
+            workspace=workspace,
         )
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
         grads = _network.backward(
@@ -384,6 +388,7 @@ class BaseRecurrent(
             bptt_steps=self.bptt_steps,
             step_norms=step_norms,
             step_grads=step_grads,
+            workspace=workspace,
         )
         n = weight_total(sw, Y)
         params = self._params()
@@ -598,6 +603,7 @@ class BaseRecurrent(
             "pass), or use fewer or smaller hidden layers",
         )
         X = self._training_inputs(X, lengths)
+        workspace = _memory.Workspace()
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
         for _ in range(self.max_iter):
@@ -621,6 +627,7 @@ class BaseRecurrent(
                     loss=task.loss,
                     step_grads=step_grads,
                     rng=rng,
+                    workspace=workspace,
                 )
                 if not (
                     np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)

@@ -299,8 +299,8 @@ class EMRecurrentRegressor(RecurrentRegressorMixin, SequenceModel, BaseEstimator
     # -------------------------------------------------------------- fitting
     def _prepare(self, X, lengths, Y, sw):
         ch = make_chunking(lengths)
-        Yc = to_chunks(Y, ch)
         if self.return_sequences:
+            Yc = to_chunks(Y, ch)
             entries = ch.mask & ~np.isnan(Yc).any(axis=-1)
         else:
             entries = np.zeros(ch.mask.shape, dtype=bool)

@@ -183,6 +183,7 @@ class _GRUD:
         rng=None,
         masks=None,
         recurrent_masks=None,
+        workspace=None,
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
         in the order of :meth:`_params`. ``step_grads`` receives the GRU
@@ -201,6 +202,7 @@ class _GRUD:
             n_threads,
             masks=masks,
             recurrent_masks=recurrent_masks,
+            workspace=workspace,
             state_decay=gamma_h,
         )
         value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
@@ -213,6 +215,7 @@ class _GRUD:
             bptt_steps=self.bptt_steps,
             step_norms=step_norms,
             step_grads=step_grads,
+            workspace=workspace,
             input_grads=chained,
         )
         decay_inputs = (X, saved, chained["X"], chained["state_decay"])

@@ -98,18 +98,20 @@ def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     return Chunking(order, chunk_lengths.reshape(n_chunks, chunk_size), n_steps)
 
 
-def to_chunks(A, chunking, dtype=None, *, reverse=False):
+def to_chunks(A, chunking, dtype=None, *, reverse=False, out=None):
     """Gather a padded batch ``(B, T', W)`` into ``(n_chunks, T, S, W)``.
 
     Steps beyond each sequence's length are set to 0 (they may hold NaN
     padding); steps beyond ``A.shape[1]`` do not occur since ``T <= T'``.
     With ``reverse``, each row's real steps come in reverse order, as
-    :func:`reverse_steps` would put them.
+    :func:`reverse_steps` would put them. ``out``: an array of the result's
+    shape and dtype to write it to.
     """
     dtype = A.dtype if dtype is None else np.dtype(dtype)
     A = np.ascontiguousarray(A, dtype=dtype)
     C, S, T = chunking.n_chunks, chunking.chunk_size, chunking.n_steps
-    out = np.empty((C, T, S, A.shape[2]), dtype=dtype)
+    if out is None:
+        out = np.empty((C, T, S, A.shape[2]), dtype=dtype)
     _chunks.gather(A, chunking.order, chunking.lengths, out, reverse)
     return out
 
@@ -140,16 +142,18 @@ def last_step_index(chunking):
     return c, t, s
 
 
-def reverse_steps(A, chunking):
+def reverse_steps(A, chunking, out=None):
     """Each row's real steps of ``(n_chunks, T, S, W)`` in reverse order.
 
     Row ``s`` of chunk ``c`` with length ``L`` gets ``A[c, L - 1 - t, s]`` at
     its real steps ``t < L``; padded steps stay where they are. The map is its
     own inverse. The backward direction of a bidirectional layer runs the
     kernels on the reversed rows, so that every row starts at step 0.
+    ``out``: an array of ``A``'s shape and dtype to write the result to.
     """
     A = np.ascontiguousarray(A)
-    out = np.empty_like(A)
+    if out is None:
+        out = np.empty_like(A)
     _chunks.reverse(A, chunking.lengths, out)
     return out
 

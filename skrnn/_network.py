@@ -23,6 +23,7 @@ from ._layout import (
     to_chunks,
     training_chunk_size,
 )
+from ._memory import empty
 
 # Codes of the kernels' activations, as the compiled modules define them.
 ACTIVATIONS = dict(_elman.ACTIVATIONS)
@@ -238,7 +239,15 @@ def _unpool(net, dP, trace):
 
 
 def forward(
-    net, X, lengths, n_threads, *, masks=None, recurrent_masks=None, state_decay=None
+    net,
+    X,
+    lengths,
+    n_threads,
+    *,
+    masks=None,
+    recurrent_masks=None,
+    state_decay=None,
+    workspace=None,
 ):
     """Run every layer and the read-out on a batch; returns a :class:`Trace`.
 
@@ -249,12 +258,20 @@ def forward(
     multiplies the previous state where it enters ``W_hh h_{t-1}``.
     ``state_decay`` (GRU-D): ``(B, T, H)`` in batch order, the factor of the
     first layer's previous state at each step (see ``src/_time_loop.pxi``).
+    ``workspace`` (a :class:`skrnn._memory.Workspace`): where the large
+    arrays are taken from, as :func:`backward` takes its own.
     """
     cell = net.cell
     sizes = [layer["weight_hh"].shape[1] for layer in net.coefs]
     ch = make_chunking(lengths, training_chunk_size(sizes))
     dtype = net.output_coef.dtype
-    x = to_chunks(X, ch, dtype=dtype)
+    ws = workspace
+    x = to_chunks(
+        X,
+        ch,
+        dtype,
+        out=empty(ws, "x", (ch.n_chunks, ch.n_steps, ch.chunk_size, X.shape[2]), dtype),
+    )
     chunk_masks = _chunked_masks(masks, ch)
     rmasks = masked = None
     if recurrent_masks is not None:
@@ -273,10 +290,12 @@ def forward(
         H = layer["weight_hh"].shape[1]
         outputs = []
         for d, suffix in enumerate(net.directions):
-            x_dir = reverse_steps(x, ch) if suffix else x
             shape = x.shape[:3]
-            Hs = np.empty(shape + (H,), dtype=dtype)
-            cache = np.empty(shape + (cell.cache_width * H,), dtype=dtype)
+            x_dir = x
+            if suffix:
+                x_dir = reverse_steps(x, ch, empty(ws, ("x_rev", k), x.shape, dtype))
+            Hs = empty(ws, ("Hs", k, d), shape + (H,), dtype)
+            cache = empty(ws, ("cache", k, d), shape + (cell.cache_width * H,), dtype)
             options = net.options(layer, suffix, decay if k == 0 else None)
             if net.leak_rate != 1.0:
                 options["cell_out"] = np.empty(shape + (H,), dtype=dtype)
@@ -299,8 +318,14 @@ def forward(
             states.append(Hs)
             caches.append(cache)
             cell_outputs.append(options.get("cell_out"))
-            outputs.append(reverse_steps(Hs, ch) if suffix else Hs)
-        x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+            if suffix:
+                Hs = reverse_steps(Hs, ch, empty(ws, ("Hs_rev", k, d), Hs.shape, dtype))
+            outputs.append(Hs)
+        if len(outputs) == 1:
+            x = outputs[0]
+        else:
+            both = empty(ws, ("both", k), shape + (len(outputs) * H,), dtype)
+            x = np.concatenate(outputs, axis=-1, out=both)
     trace = Trace(
         ch,
         inputs,
@@ -337,6 +362,7 @@ def backward(
     step_norms=None,
     step_grads=None,
     input_grads=None,
+    workspace=None,
 ):
     """Gradients of every parameter given dLoss/dZ (same layout as ``Z``).
 
@@ -350,8 +376,10 @@ def backward(
     recurrent parameters' gradients (see :func:`step_contributions`). The
     backward direction's steps count from each sequence's last real step, the
     order its kernel runs them in (and ``bptt_steps`` windows with them).
+    ``workspace``: where the large arrays are taken from (see :func:`forward`).
     """
     cell = net.cell
+    ws = workspace
     ch = trace.chunking
     last = trace.output
     if trace.rows is None:
@@ -380,19 +408,22 @@ def backward(
             dH = dHs if n_dir == 1 else dHs[..., d * H : (d + 1) * H]
             x_dir = x
             if suffix:
-                x_dir = reverse_steps(x, ch)
-                dH = reverse_steps(dH, ch)
+                x_dir = reverse_steps(x, ch, empty(ws, ("x_rev", k), x.shape, dtype))
+                dH = reverse_steps(
+                    np.ascontiguousarray(dH), ch, empty(ws, "dH_rev", dH.shape, dtype)
+                )
             dH = np.ascontiguousarray(dH)
             need_dX = k > 0 or input_grads is not None
-            dX = np.empty(x.shape if need_dX else (0, 0, 0, 0), dtype=dtype)
-            dW_ih = np.empty((C, GH, F), dtype=dtype)
-            dW_hh = np.empty((C, GH, H), dtype=dtype)
+            # layer k's dX is layer k - 1's dH: alternate two buffers
+            dX_shape = x.shape if need_dX else (0, 0, 0, 0)
+            dX = empty(ws, ("dX", k % 2, d), dX_shape, dtype)
+            dW_ih = empty(ws, "dW_ih", (C, GH, F), dtype)
+            dW_hh = empty(ws, "dW_hh", (C, GH, H), dtype)
             db_ih = np.empty((C, GH), dtype=dtype)
             db_hh = np.empty((C, GH), dtype=dtype)
             sq = np.empty((C, T), dtype=dtype)
-            dA = np.empty(
-                x.shape[:3] + (GH * (2 if cell.hidden_side_grad else 1),), dtype=dtype
-            )
+            dA_width = GH * (2 if cell.hidden_side_grad else 1)
+            dA = empty(ws, "dA", x.shape[:3] + (dA_width,), dtype)
             Hs = trace.states[k * n_dir + d]
             options = net.options(layer, suffix, trace.state_decay if k == 0 else None)
             if net.leak_rate != 1.0:
@@ -443,7 +474,8 @@ def backward(
                     options["decay_grad"], ch, B, fill=0
                 )
             if need_dX:
-                dX = reverse_steps(dX, ch) if suffix else dX
+                if suffix:
+                    dX = reverse_steps(dX, ch, empty(ws, "dX_rev", dX.shape, dtype))
                 dX_total = dX if dX_total is None else dX_total + dX
         grads = layer_grads + grads
         if step_norms is not None:

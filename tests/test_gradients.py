@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 from scipy.special import log_softmax
 
 import skrnn
-from skrnn import _network
+from skrnn import _memory, _network
 from skrnn._layout import CHUNK_SIZE, from_chunks
 
 ACTIVATIONS = ["tanh", "relu", "logistic", "identity"]
@@ -438,3 +438,54 @@ def test_prediction_path_pools_as_the_training_forward_pass(
         X.shape[2], 2, dtype, np.random.RandomState(4), logistic_output=False
     )
     _assert_inference_gives_the_training_pass(est._network(), X, lengths)
+
+
+class _StaleWorkspace(_memory.Workspace):
+    """Hands out arrays full of NaN, as a reused buffer may hold anything."""
+
+    def empty(self, key, shape, dtype):
+        out = super().empty(key, shape, dtype)
+        out.fill(np.nan)
+        return out
+
+
+@pytest.mark.parametrize(
+    "cell, layers, return_sequences, params",
+    [
+        ("tanh", (4, 3, 2), True, {}),
+        ("lstm", (3, 2), False, {"bidirectional": True, "pooling": "mean"}),
+        ("gru", (4, 3), False, {"bidirectional": True, "pooling": "max"}),
+        ("gru", (3,), True, {"recurrent_dropout": 0.3}),
+        ("tanh", (4,), False, {"skip_steps": 2}),
+    ],
+)
+def test_a_workspace_reused_across_batches_changes_nothing(
+    cell, layers, return_sequences, params
+):
+    """The epoch loop's workspace: whatever its buffers hold from the last
+    minibatch (NaN here), the loss and gradients are those of fresh arrays,
+    for a batch and then a shorter, smaller one in the same buffers."""
+    rng = np.random.default_rng(4)
+    X, lengths = ragged_problem(rng, n=2 * CHUNK_SIZE + 3, max_steps=7, n_features=2)
+    est = _model("regression", cell, layers, return_sequences, X.shape[2], **params)
+    Y = _targets("regression", est, lengths, X.shape[1], return_sequences, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    loss_fn = est._task_spec().loss
+    workspace = _StaleWorkspace()
+    for rows in (slice(None), slice(3, CHUNK_SIZE)):
+        n = lengths[rows].max()
+        batch = (X[rows, :n], lengths[rows], Y[rows, : n if return_sequences else 1])
+        fresh = est._loss_grad(
+            *batch, sw[rows], 2, loss=loss_fn, rng=np.random.default_rng(0)
+        )
+        reused = est._loss_grad(
+            *batch,
+            sw[rows],
+            2,
+            loss=loss_fn,
+            rng=np.random.default_rng(0),
+            workspace=workspace,
+        )
+        assert fresh[0] == reused[0]
+        for g, h in zip(fresh[1], reused[1], strict=True):
+            np.testing.assert_array_equal(g, h)

@@ -349,7 +349,8 @@ warnings.simplefilter("ignore")
 est.fit(X[:20, :5], X[:20, 0, 0])
 before = peak()
 est.fit(X, X[:, 0, 0])
-print(_memory.gradient_fit_bytes(LSTM, [64], 8, 200, 100, 1, 8, step_shares=False))
+# both directions (bidirectional='auto'), as the fit's own check counts them
+print(_memory.gradient_fit_bytes(LSTM, [128], 8, 200, 100, 1, 8, step_shares=False))
 print(peak() - before)
 """
 
@@ -366,7 +367,7 @@ def test_the_fit_estimate_is_close_to_the_measured_peak(tmp_path):
         cwd=tmp_path,
     )
     estimate, growth = map(int, out.stdout.split())
-    # about 120 MB; measured within 2% on Linux
+    # about 270 MB; measured within 1% (one epoch) to 8% (three) on Linux
     assert growth / 2 < estimate < 2 * growth
 
 
