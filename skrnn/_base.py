@@ -401,9 +401,11 @@ class BaseRecurrent(
             p for p, is_weight in zip(params, penalised, strict=True) if is_weight
         ]
         value += 0.5 * self.alpha * sum(float(np.vdot(p, p)) for p in weights) / n
+        # a Python float: a NumPy float64 would make float32 products float64
+        decay = float(self.alpha / n)
         for p, g, is_weight in zip(params, grads, penalised, strict=True):
             if is_weight:
-                g += (self.alpha / n) * p
+                g += decay * p
         return value, grads
 
     # ------------------------------------------------------------ prediction

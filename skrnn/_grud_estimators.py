@@ -230,7 +230,7 @@ class _GRUD:
         ):
             if is_weight:
                 value += 0.5 * self.alpha * float(np.vdot(p, p)) / n
-                g += (self.alpha / n) * p
+                g += float(self.alpha / n) * p  # float32 stays float32
         return value, grads
 
     # ------------------------------------------------------------ prediction

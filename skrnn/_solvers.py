@@ -165,13 +165,14 @@ def adam_update(params, grads, state, learning_rate, beta_1, beta_2, epsilon):
     """Adam (Kingma & Ba, 2014), as ``sklearn`` ``AdamOptimizer``."""
     state["t"] += 1
     t = state["t"]
-    lr = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    # a Python float: a NumPy float64 would make float32 steps float64
+    lr = float(learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t))
     for p, g, m, v in zip(params, grads, state["ms"], state["vs"], strict=False):
         m *= beta_1
         m += (1 - beta_1) * g
         v *= beta_2
         v += (1 - beta_2) * g * g
-        p -= (lr * m / (np.sqrt(v) + epsilon)).astype(p.dtype, copy=False)
+        p -= lr * m / (np.sqrt(v) + epsilon)
 
 
 def step_share_norms(step_grads):
