@@ -59,6 +59,17 @@
 #define SKRNN_SG_BACKWARD_MAX_GH 128
 #define SKRNN_SG_BACKWARD_MAX_GH_DOUBLE 128
 #endif
+/* With at most SKRNN_SG_FEW_ROWS rows (the training chunks of H >= 128), the
+ * forward product up to H = SKRNN_SG_FORWARD_MAX_H_FEW_ROWS: BLAS packs W_hh
+ * (1 MB at LSTM-256) for each step's product, which few rows do not pay
+ * for (AVX-512: LSTM-256 and GRU-256 fits 12-20 % faster at 256, inference
+ * chunks of 64 rows 6-17 % slower). */
+#define SKRNN_SG_FEW_ROWS 32
+#if defined(__AVX512F__)
+#define SKRNN_SG_FORWARD_MAX_H_FEW_ROWS 256
+#else
+#define SKRNN_SG_FORWARD_MAX_H_FEW_ROWS SKRNN_SG_FORWARD_MAX_H
+#endif
 #ifndef SKRNN_SG_VECS
 #if defined(__AVX512F__) /* 32 registers: 16 accumulators */
 #define SKRNN_SG_VECS 4

@@ -54,13 +54,19 @@ cdef enum:
 # measurement per build, see _small_gemm.h and benchmarks/RESULTS.md): W_hh
 # h_{t-1} (and the skip connection's) at H <= SMALL_FORWARD_MAX_H, the
 # backward's dA W_hh at G H <= SMALL_BACKWARD_MAX_GH (_DOUBLE in float64).
-# The choice depends on the layer's shape and dtype only, never on the number
-# of rows, so a row's states are the same in training and in inference chunks.
+# Up to H = SMALL_FORWARD_MAX_H the choice depends on the layer's shape and
+# dtype only, never on the number of rows, so a row's states are the same in
+# training and in inference chunks. Above it, products of at most
+# SMALL_FEW_ROWS rows (training chunks) still run through small_gemm up to
+# SMALL_FORWARD_MAX_H_FEW_ROWS, larger ones (inference chunks) through BLAS,
+# whose sums may depend on the rows anyway: the states agree to rounding.
 cdef extern from "_small_gemm.h":
     enum:
         SMALL_FORWARD_MAX_H "SKRNN_SG_FORWARD_MAX_H"
         SMALL_BACKWARD_MAX_GH "SKRNN_SG_BACKWARD_MAX_GH"
         SMALL_BACKWARD_MAX_GH_DOUBLE "SKRNN_SG_BACKWARD_MAX_GH_DOUBLE"
+        SMALL_FEW_ROWS "SKRNN_SG_FEW_ROWS"
+        SMALL_FORWARD_MAX_H_FEW_ROWS "SKRNN_SG_FORWARD_MAX_H_FEW_ROWS"
 # Where the per-step products are small and so are the input rows
 # (F <= SMALL_INPUT_MAX_F), each step's bias, input projection and recurrent
 # product are one small product (_step_input), in place of the projection of
@@ -87,13 +93,19 @@ cdef inline void _project(
             r[j] += bias[j]
 
 
+cdef inline bint _small_forward(int H, int rows) noexcept nogil:
+    """Whether a forward product of ``rows`` rows runs through small_gemm."""
+    return H <= SMALL_FORWARD_MAX_H or (
+        H <= SMALL_FORWARD_MAX_H_FEW_ROWS and rows <= SMALL_FEW_ROWS)
+
+
 cdef inline void _step_product(
     const floating* h, const floating* W, const floating* W_t, floating* out,
     int n, int ldo, int H, int GH, bint accumulate,
 ) noexcept nogil:
     """``out (+)= h W'`` for n rows: h (n, H), W (GH, H) and its transpose
     W_t (H, GH), out (n, GH) with row stride ldo."""
-    if H <= SMALL_FORWARD_MAX_H:
+    if _small_forward(H, n):
         small_gemm(n, GH, H, h, H, W_t, GH, accumulate, out, ldo)
     else:
         gemm(False, True, n, GH, H, <floating> 1, h, H, W, H,
@@ -116,10 +128,11 @@ cdef inline void _step_product_back(
              <floating> (1 if accumulate else 0), out, H)
 
 
-cdef inline bint _one_pass_input(int F, int H) noexcept nogil:
-    """Whether each step's input goes through _step_input (forward and
-    inference alike, so that the two compute the same sums)."""
-    return H <= SMALL_FORWARD_MAX_H and F <= SMALL_INPUT_MAX_F
+cdef inline bint _one_pass_input(int F, int H, int S) noexcept nogil:
+    """Whether each step's input goes through _step_input in chunks of S
+    rows (forward and inference alike, so that the two compute the same sums
+    where _small_forward does not depend on the rows)."""
+    return _small_forward(H, S) and F <= SMALL_INPUT_MAX_F
 
 
 cdef inline void _step_input(
@@ -226,7 +239,7 @@ cdef void _forward_chunk(
     cdef int GH = N_GATES * H
     cdef int P = CACHE_WIDTH * H if CACHE_WIDTH else H
     cdef floating* pre = cache if CACHE_WIDTH else Hs
-    cdef bint fused = _one_pass_input(F, H)
+    cdef bint fused = _one_pass_input(F, H, S)
     cdef int b, t, i, n
     cdef floating* a
     cdef floating* h
@@ -303,7 +316,7 @@ cdef void _infer_chunk(
     cdef int P = (CACHE_WIDTH if CACHE_WIDTH else 1) * H
     cdef int block = S * P
     cdef int R = skip + 1 if skip > 1 else 2
-    cdef bint fused = _one_pass_input(F, H)
+    cdef bint fused = _one_pass_input(F, H, S)
     cdef int t, i, n, slot, ending
     cdef floating* a
     cdef floating* h
@@ -562,10 +575,10 @@ def cpu_has_x86_64_v4():
 
 
 def _small_operand(W, int H):
-    """``W'`` contiguous, which the per-step small product reads where it is
-    used (H <= SMALL_FORWARD_MAX_H); elsewhere ``W`` itself, never read, so
-    that the BLAS sizes pay for no transpose."""
-    if H <= SMALL_FORWARD_MAX_H:
+    """``W'`` contiguous, which the per-step small product reads where it
+    may be used (H <= SMALL_FORWARD_MAX_H_FEW_ROWS); elsewhere ``W`` itself,
+    never read, so that the BLAS sizes pay for no transpose."""
+    if H <= SMALL_FORWARD_MAX_H_FEW_ROWS:
         return np.ascontiguousarray(np.asarray(W).T)
     return W
 
