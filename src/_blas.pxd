@@ -40,9 +40,11 @@ cdef extern from "_small_gemm.h" nogil:
                             const double* b, int ldb, int accumulate,
                             double* c, int ldc)
     void skrnn_small_gemm_f_tn(int m, int n, int k, const float* a, int lda,
-                               const float* b, int ldb, float* c, int ldc)
+                               const float* b, int ldb, int accumulate, float* c,
+                               int ldc)
     void skrnn_small_gemm_d_tn(int m, int n, int k, const double* a, int lda,
-                               const double* b, int ldb, double* c, int ldc)
+                               const double* b, int ldb, int accumulate, double* c,
+                               int ldc)
     void skrnn_small_gemm_f_pair(int m, int n, int k, const float* a, int lda,
                                  const float* b, int ldb, int k2,
                                  const float* a2, int lda2, const float* b2,
@@ -91,11 +93,12 @@ cdef inline void small_gemm_pair(
 
 cdef inline void small_gemm_tn(
     int m, int n, int k, const floating* a, int lda, const floating* b, int ldb,
-    floating* c, int ldc,
+    bint accumulate, floating* c, int ldc,
 ) noexcept nogil:
-    """C (m, n) = A' @ B with A (k, m), all row-major, without BLAS: each
-    element sums over p = 0 .. k - 1 in order."""
+    """C (m, n) (+)= A' @ B with A (k, m), all row-major, without BLAS: each
+    element sums over p = 0 .. k - 1 in order (after C's value with
+    accumulate)."""
     if floating is float:
-        skrnn_small_gemm_f_tn(m, n, k, a, lda, b, ldb, c, ldc)
+        skrnn_small_gemm_f_tn(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
     else:
-        skrnn_small_gemm_d_tn(m, n, k, a, lda, b, ldb, c, ldc)
+        skrnn_small_gemm_d_tn(m, n, k, a, lda, b, ldb, accumulate, c, ldc)

@@ -19,6 +19,8 @@ cdef extern from "_fastmath.h" nogil:
     void skrnn_tanh_f(float* x, int n)
     void skrnn_sigmoid_d(double* x, int n)
     void skrnn_sigmoid_f(float* x, int n)
+    unsigned int skrnn_flush_denormals()
+    void skrnn_restore_denormals(unsigned int old)
     int skrnn_cpu_has_x86_64_v3()
     int skrnn_cpu_has_x86_64_v4()
 

@@ -134,12 +134,12 @@ static inline void SKRNN_SG_NAME()(
                          accumulate, c, ldc);
 }
 
-/* C (m, n) = A' B with A (k, m): a chunk's weight gradients (k the chunk's
- * rows of all steps), without BLAS's packing */
+/* C (m, n) (+)= A' B with A (k, m): a chunk's weight gradients (k the
+ * chunk's rows of all steps), without BLAS's packing */
 static inline void SKRNN_SG_NAME(_tn)(
     int m, int n, int k, const SKRNN_SG_T *a, int lda, const SKRNN_SG_T *b,
-    int ldb, SKRNN_SG_T *c, int ldc)
+    int ldb, int accumulate, SKRNN_SG_T *c, int ldc)
 {
-    SKRNN_SG_NAME(_any)(1, m, n, k, a, lda, b, ldb, 0, a, lda, b, ldb, NULL, 0,
-                        c, ldc);
+    SKRNN_SG_NAME(_any)(1, m, n, k, a, lda, b, ldb, 0, a, lda, b, ldb, NULL,
+                        accumulate, c, ldc);
 }

@@ -43,6 +43,7 @@ import numpy as np
 from _blas cimport gemm, small_gemm, small_gemm_pair, small_gemm_tn
 from _common cimport (
     floating, n_active, skrnn_cpu_has_x86_64_v3, skrnn_cpu_has_x86_64_v4,
+    skrnn_flush_denormals, skrnn_restore_denormals,
 )
 
 # Steps per input-projection GEMM (forward and inference alike, so that the
@@ -77,6 +78,9 @@ cdef extern from "_small_gemm.h":
 cdef enum:
     SMALL_INPUT_MAX_F = 64
     SMALL_GRAD_MAX_H = 64
+    # rows per block of the weight gradients' small product: long sequences'
+    # dA (16 rows x 400 steps x 4 H at LSTM-32: 3 MB) no longer fit in L2
+    SMALL_GRAD_ROWS = 256
 
 
 cdef inline void _project(
@@ -158,13 +162,21 @@ cdef inline void _weight_grad(
     """``dW (GH, K) = dA' Z`` over ``rows`` rows: dA (rows, GH) with row
     stride ldd, Z (rows, K). Where the step products are small (scratch not
     NULL: K GH values) as ``(Z' dA)'``, whose GH columns are vector lanes,
-    without BLAS's packing of dA; otherwise one BLAS GEMM."""
-    cdef int i, j
+    without BLAS's packing of dA, over blocks of SMALL_GRAD_ROWS rows (the
+    same sums in the same order: a block's rows of dA and Z stay in cache
+    while every tile of the product reads them); otherwise one BLAS GEMM."""
+    cdef int i, j, done = 0, block
     if scratch == NULL:
         gemm(True, False, GH, K, rows, <floating> 1, dA, ldd, Z, K, <floating> 0,
              dW, K)
         return
-    small_gemm_tn(K, GH, rows, Z, K, dA, ldd, scratch, GH)
+    while True:  # once at least: no rows is a product of zeros
+        block = min(SMALL_GRAD_ROWS, rows - done)
+        small_gemm_tn(K, GH, block, Z + done * K, K, dA + done * ldd, ldd,
+                      done > 0, scratch, GH)
+        done += block
+        if done >= rows:
+            break
     for i in range(GH):
         for j in range(K):
             dW[i * K + j] = scratch[j * GH + i]
@@ -388,6 +400,8 @@ cdef void _backward_chunk(
     cdef int D = DA_WIDTH * H
     cdef const floating* pre = cache if CACHE_WIDTH else Hs
     cdef floating* dA_hh = dA + (GH if SEPARATE_HIDDEN else 0)
+    # vanishing gradients below the normal range count as 0 (_fastmath.h)
+    cdef unsigned int fp_mode = skrnn_flush_denormals()
     cdef int t, i, j, n
     cdef bint cut
     cdef floating d, sq
@@ -502,6 +516,7 @@ cdef void _backward_chunk(
              <floating> 0, dX, F)
         for i in range(Tc * S * F, T * S * F):
             dX[i] = 0
+    skrnn_restore_denormals(fp_mode)
 
 
 # ----------------------------------------------------------- shape checks
@@ -644,7 +659,7 @@ def small_product(const floating[:, :] a, const floating[:, :] b,
                     gemm(False, False, m, n, k2, <floating> 1, pa2, lda2, pb2,
                          ldb2, <floating> 1, &c[0, 0], ldc)
             elif trans:
-                small_gemm_tn(m, n, k, pa, lda, pb, ldb, &c[0, 0], ldc)
+                small_gemm_tn(m, n, k, pa, lda, pb, ldb, False, &c[0, 0], ldc)
             elif pair:
                 small_gemm_pair(m, n, k, pa, lda, pb, ldb, k2, pa2, lda2, pb2,
                                 ldb2, &r0[0], &c[0, 0], ldc)

@@ -399,3 +399,14 @@ def test_skrnn_kernels_picks_the_build(tmp_path):
         "SKRNN_KERNELS must be one of 'auto', 'baseline', 'x86-64-v3', "
         "got 'fastest'" in out.stderr
     )
+
+
+def test_denormals_are_flushed_only_inside_the_backward_pass():
+    """The backward pass flushes denormal floats to zero in its threads
+    (src/_fastmath.h) and gives the caller's thread its mode back."""
+    tiny = np.float32(1e-39)  # below float32's smallest normal, 1.2e-38
+    assert tiny * np.float32(1) != 0
+    X, lengths, weights = _problem("lstm", B=9, T=5, F=3, H=4)
+    G = np.random.default_rng(1).normal(size=(9, 5, 4))
+    _kernel_loss_and_grads("lstm", X, lengths, weights, G, "identity", n_threads=1)
+    assert tiny * np.float32(1) != 0
