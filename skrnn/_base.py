@@ -67,6 +67,18 @@ def _variational_masks(rate, widths, n_sequences, dtype, rng):
     ]
 
 
+def _average_weights(average, params, decay):
+    """The running average of the epochs' weights after one more epoch:
+    ``decay * average + (1 - decay) * params`` per array, in place; copies of
+    ``params`` when ``average`` is None (the first epoch)."""
+    if average is None:
+        return [p.copy() for p in params]
+    for a, p in zip(average, params, strict=True):
+        a *= decay
+        a += (1.0 - decay) * p
+    return average
+
+
 class BaseRecurrent(
     SequenceModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -90,7 +102,7 @@ class BaseRecurrent(
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -213,6 +225,13 @@ class BaseRecurrent(
 
     # what pooling='auto' is for a sequence-to-one model (benchmarks/RESULTS.md)
     _auto_pooling = AUTO_POOLING
+
+    # > 0: a full fit (not partial_fit) without early stopping ends on an
+    # exponential average of its epochs' weights, avg = d * avg + (1 - d) *
+    # params after each epoch (avg starts as the first epoch's weights), not
+    # on the last epoch's. Off (0.0) until measured on bench_uea (issue 14,
+    # round 7, benchmarks/RESULTS.md)
+    _average_decay = 0.0
 
     def _pooling(self):
         """The pooling in effect: 'auto' is ``_auto_pooling`` for
@@ -600,6 +619,11 @@ class BaseRecurrent(
         X = self._training_inputs(X, lengths)
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
+        # partial_fit (one epoch a call) and early stopping (its own best
+        # weights) are not averaged
+        decay = 0.0 if incremental or early_stopping else self._average_decay
+        average = None
+        diverged = False
         for _ in range(self.max_iter):
             order = rng.permutation(n) if self.shuffle else np.arange(n)
             total = 0.0
@@ -632,6 +656,7 @@ class BaseRecurrent(
                 solver.update(self._params(), grads, self._solver_state, self)
                 total += loss * idx.shape[0]
             if diverged or not all(np.all(np.isfinite(p)) for p in self._params()):
+                diverged = True
                 if self.n_iter_ == 0:
                     # nothing learned to keep: the initial weights would
                     # predict as if trained (the fit restores the old state)
@@ -661,6 +686,8 @@ class BaseRecurrent(
             if self.loss_ < best_epoch_loss:
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
+            if decay > 0:
+                average = _average_weights(average, self._params(), decay)
             self._update_no_improvement_count(early_stopping, val, task)
             self._checkpoint(f"epoch {self.n_iter_}")
             if self._no_improvement_count > self.n_iter_no_change:
@@ -690,6 +717,9 @@ class BaseRecurrent(
                     ConvergenceWarning,
                     stacklevel=2,
                 )
+        if average is not None and not diverged:
+            # the fit ended normally (on a plateau or at max_iter)
+            self._set_params_arrays(average)
         self._end_fit()
 
     def _end_fit(self):

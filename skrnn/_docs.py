@@ -27,14 +27,21 @@ TRAINING_PARAMETERS = """solver : {'adam', 'sgd', 'simplex'}, default='adam'
         minibatches of 8 to 200 (``MLPRegressor``'s ``min(200, n)`` gives one
         update per epoch on small sets; benchmarks/RESULTS.md has the
         measurement that chose this).
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
         Step size schedule, as in :class:`~sklearn.neural_network.MLPRegressor`
         but for every solver (Adam too): 'constant' keeps
         ``learning_rate_init``; 'invscaling' sets it to ``learning_rate_init /
         (t_ + 1) ** power_t`` after each epoch (``t_``: sequences seen);
         'adaptive' keeps it while the loss (or validation score) improves and
         divides it by 5 each time ``n_iter_no_change`` epochs in a row fail
-        to improve it by ``tol``, stopping only when it would fall below 1e-6.
+        to improve it by ``tol``, stopping only when it would fall below 1e-6;
+        'cosine' (not in scikit-learn) sets it to ``learning_rate_init * 0.5 *
+        (1 + cos(pi * min(n_iter_, max_iter) / max_iter))`` after each epoch,
+        from ``learning_rate_init`` down to 0 at ``max_iter`` epochs
+        (``n_iter_`` counts every epoch since the weights were initialised:
+        a warm-started fit past ``max_iter`` epochs in all steps by 0 after
+        its first epoch, and ``partial_fit`` steps by 0 once ``max_iter``
+        epochs are done).
     learning_rate_init : float, default=3e-3
         The (initial) step size. 3e-3, three times MLPRegressor's 1e-3: with
         Adam and max pooling it learnt better on benchmarks/bench_uea.py
