@@ -258,11 +258,9 @@ def _by_hand(epochs, decay):
         (GRURegressor, np.float64, "plateau"),
     ],
 )
-def test_the_averaging_switch_ends_on_the_average_of_the_epochs(
+def test_averaging_ends_on_the_average_of_the_epochs(
     Est, dtype, stop, rng, monkeypatch
 ):
-    # the private switch measured on bench_uea (off by default: RESULTS.md)
-    monkeypatch.setattr(BaseRecurrent, "_average_decay", 0.9)
     epochs = _record_epochs(monkeypatch)
     X, _, y = _sum_task(rng)
     if Est in CLASSIFIERS:
@@ -271,36 +269,49 @@ def test_the_averaging_switch_ends_on_the_average_of_the_epochs(
     if stop == "plateau":
         # every epoch after the first is a stall: stops after epoch 4
         kw.update(tol=1e9, n_iter_no_change=2)
-    est = Est(random_state=0, **kw)
+    est = Est(random_state=0, averaging=0.8, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X.astype(dtype), y)
     assert len(epochs) == est.n_iter_ == (4 if stop == "plateau" else 12)
-    average = _by_hand(epochs, 0.9)
+    average = _by_hand(epochs, 0.8)
     for a, b in zip(_weights(est), average, strict=True):
         assert a.dtype == dtype
         assert_array_equal(a, b)
     assert not np.array_equal(est.output_coef_, epochs[-1][-2])
     assert np.all(np.isfinite(est.predict(X.astype(dtype))))
+    # the default, 0.9, averages as well; the training path is the same
+    del epochs[:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = Est(random_state=0, **kw).fit(X.astype(dtype), y)
+    assert default.averaging == 0.9
+    for a, b in zip(_weights(default), _by_hand(epochs, 0.9), strict=True):
+        assert_array_equal(a, b)
 
 
-def test_by_default_a_fit_ends_on_its_last_epochs_weights(rng, monkeypatch):
-    assert BaseRecurrent._average_decay == 0.0
+def test_averaging_0_ends_on_the_last_epochs_weights(rng, monkeypatch):
     epochs = _record_epochs(monkeypatch)
     X, _, y = _sum_task(rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = RNNRegressor(hidden_layer_sizes=5, max_iter=6, random_state=0).fit(X, y)
+        est = RNNRegressor(
+            hidden_layer_sizes=5, max_iter=6, averaging=0.0, random_state=0
+        ).fit(X, y)
     for a, b in zip(_weights(est), epochs[-1], strict=True):
         assert_array_equal(a, b)
 
 
-def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng, monkeypatch):
+def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng):
     X, _, y = _sum_task(rng)
     runs = []
-    for decay in (0.9, 0.0):
-        monkeypatch.setattr(BaseRecurrent, "_average_decay", decay)
-        inc = RNNRegressor(hidden_layer_sizes=5, learning_rate_init=0.1, random_state=0)
+    for averaging in (0.9, 0.0):
+        inc = RNNRegressor(
+            hidden_layer_sizes=5,
+            learning_rate_init=0.1,
+            averaging=averaging,
+            random_state=0,
+        )
         for _ in range(6):
             inc.partial_fit(X, y)
         es = RNNRegressor(
@@ -309,6 +320,7 @@ def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng, monkeyp
             early_stopping=True,
             n_iter_no_change=20,
             max_iter=8,
+            averaging=averaging,
             random_state=0,
         )
         diverging = RNNRegressor(
@@ -319,6 +331,7 @@ def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng, monkeyp
             max_iter=20,
             batch_size=120,
             clip_norm=None,
+            averaging=averaging,
             random_state=0,
         )
         with warnings.catch_warnings():
@@ -330,6 +343,13 @@ def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng, monkeyp
         runs.append(_weights(inc) + _weights(es) + _weights(diverging))
     for a, b in zip(*runs, strict=True):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("averaging", [-0.1, 1.0, "0.9"])
+def test_averaging_is_validated(averaging, rng):
+    X, _, y = _sum_task(rng, n=10)
+    with pytest.raises(ValueError, match="averaging"):
+        RNNRegressor(averaging=averaging).fit(X, y)
 
 
 def test_warm_start_and_partial_fit(rng):
