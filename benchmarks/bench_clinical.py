@@ -73,6 +73,7 @@ GRU_SETTINGS = dict(
     n_jobs=1,
     pooling="last",  # the setting the recorded results were measured with
     bidirectional=False,  # likewise (one direction; GRU-D's default too)
+    averaging=0.0,  # likewise (no weight averaging then)
 )
 # L2 penalties the inner cross-validation chooses from (GRUs: alpha; the
 # logistic regression: C, its inverse)

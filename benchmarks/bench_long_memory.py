@@ -143,6 +143,7 @@ def make_estimator(task, method, seed, args):
         clip_norm=args.clip,
         pooling="last",  # the setting the recorded results were measured with
         bidirectional=False,  # likewise (Galvan's weights are one direction's)
+        averaging=0.0,  # likewise (no weight averaging then)
         random_state=seed,
         **params,
     )

@@ -68,6 +68,7 @@ def skrnn_estimator(cell, H, batch, threads, epochs=EPOCHS):
         clip_norm=None,  # as the PyTorch side
         pooling="last",  # the last state, as the PyTorch side reads it
         bidirectional=False,  # one direction, as the PyTorch side runs
+        averaging=0.0,  # likewise (no weight averaging then)
     )
 
 

@@ -33,6 +33,7 @@ SETTINGS = dict(
     # the pooling RESULTS.md's figures were measured with (the default then)
     pooling="last",
     bidirectional=False,  # likewise (the default then)
+    averaging=0.0,  # likewise (no weight averaging then)
     alpha=0.0,
     tol=0.0,
     n_iter_no_change=1000,

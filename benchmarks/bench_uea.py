@@ -157,7 +157,12 @@ def run_cell(dataset, model, seed, grid, params=None):
             est = skrnn_model(model, seed, grid, params).fit(Xtr, ytr_fit)
         pred = est.predict(Xte)
     fit_time = time.perf_counter() - start
-    return {"score": score(yte, pred, regression), "fit_predict_s": fit_time}
+    result = {"score": score(yte, pred, regression), "fit_predict_s": fit_time}
+    # the epochs the fit ran (a pipeline's last step; not recorded for a grid)
+    n_iter = getattr(getattr(est, "steps", [(None, None)])[-1][1], "n_iter_", None)
+    if n_iter is not None:
+        result["n_iter"] = int(n_iter)
+    return result
 
 
 def main():

@@ -67,6 +67,18 @@ def _variational_masks(rate, widths, n_sequences, dtype, rng):
     ]
 
 
+def _average_weights(average, params, decay):
+    """The running average of the epochs' weights (``averaging``) after one
+    more epoch: ``decay * average + (1 - decay) * params`` per array, in
+    place; copies of ``params`` when ``average`` is None (the first epoch)."""
+    if average is None:
+        return [p.copy() for p in params]
+    for a, p in zip(average, params, strict=True):
+        a *= decay
+        a += (1.0 - decay) * p
+    return average
+
+
 class BaseRecurrent(
     SequenceModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -90,7 +102,7 @@ class BaseRecurrent(
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -112,6 +124,7 @@ class BaseRecurrent(
             Options(Real, {np.inf}),
         ],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "averaging": [Interval(Real, 0, 1, closed="left")],
         "simplex_threshold": [Interval(Real, 0, None, closed="left")],
         "spectral_radius": [Interval(Real, 0, None, closed="neither"), None],
         "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
@@ -149,6 +162,7 @@ class BaseRecurrent(
         epsilon=1e-8,
         n_iter_no_change=50,
         clip_norm=1.0,
+        averaging=0.9,
         simplex_threshold=1.0,
         spectral_radius=None,
         bptt_steps=None,
@@ -182,6 +196,7 @@ class BaseRecurrent(
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
+        self.averaging = averaging
         self.simplex_threshold = simplex_threshold
         self.spectral_radius = spectral_radius
         self.bptt_steps = bptt_steps
@@ -608,6 +623,11 @@ class BaseRecurrent(
         workspace = _memory.Workspace()
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
+        # partial_fit (one epoch a call) and early stopping (its own best
+        # weights) are not averaged; the average is fitted state, so that an
+        # interrupted fit ends on it too (see _end_fit)
+        decay = 0.0 if incremental or early_stopping else self.averaging
+        self._weight_average = None
         for _ in range(self.max_iter):
             order = rng.permutation(n) if self.shuffle else np.arange(n)
             total = 0.0
@@ -641,6 +661,8 @@ class BaseRecurrent(
                 solver.update(self._params(), grads, self._solver_state, self)
                 total += loss * idx.shape[0]
             if diverged or not all(np.all(np.isfinite(p)) for p in self._params()):
+                # the best epoch's weights, not an average
+                self._weight_average = None
                 if self.n_iter_ == 0:
                     # nothing learned to keep: the initial weights would
                     # predict as if trained (the fit restores the old state)
@@ -670,6 +692,10 @@ class BaseRecurrent(
             if self.loss_ < best_epoch_loss:
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
+            if decay > 0:
+                self._weight_average = _average_weights(
+                    self._weight_average, self._params(), decay
+                )
             self._update_no_improvement_count(early_stopping, val, task)
             self._checkpoint(f"epoch {self.n_iter_}")
             if self._no_improvement_count > self.n_iter_no_change:
@@ -702,6 +728,14 @@ class BaseRecurrent(
         self._end_fit()
 
     def _end_fit(self):
+        # with averaging, the average of the epochs' weights
+        if getattr(self, "_weight_average", None) is not None:
+            self._set_params_arrays(self._weight_average)
+            self._weight_average = None
+            return (
+                ", with the weights averaged over the epochs so far "
+                f"(averaging={self.averaging})"
+            )
         # with early stopping, the weights of the best validation score
         if getattr(self, "_best_params", None) is None:
             return ""

@@ -9,9 +9,16 @@ and its kind's name, so that a fitted estimator holds no object that skops
 would not trust. The rules are those of scikit-learn's
 ``_stochastic_optimizers`` (and so of ``MLPRegressor``), with one
 extension: the ``learning_rate`` schedules ('constant', 'invscaling',
-'adaptive') apply to Adam as well as to SGD. The current step size is the
-state's ``"learning_rate"``.
+'adaptive') apply to Adam as well as to SGD, and one more, 'cosine' (not in
+scikit-learn): after epoch ``n_iter_`` the step size is ``learning_rate_init *
+0.5 * (1 + cos(pi * min(n_iter_, max_iter) / max_iter))`` (Loshchilov &
+Hutter's SGDR without restarts), from ``learning_rate_init`` down to 0 at
+``max_iter``. The schedules are set in :meth:`Solver.iteration_ends` and
+:meth:`Solver.trigger_stopping`. The current step size is the state's
+``"learning_rate"``.
 """
+
+import math
 
 import numpy as np
 
@@ -36,12 +43,18 @@ class Solver:
         raise NotImplementedError
 
     def iteration_ends(self, state, estimator):
-        """Set the step size after an epoch, from ``estimator.t_`` (sequences
-        seen) with ``learning_rate='invscaling'``: ``learning_rate_init /
-        (t_ + 1) ** power_t``, as ``sklearn`` ``SGDOptimizer``."""
+        """Set the step size after an epoch: with ``learning_rate='invscaling'``
+        from ``estimator.t_`` (sequences seen), ``learning_rate_init / (t_ +
+        1) ** power_t``, as ``sklearn`` ``SGDOptimizer``; with 'cosine' from
+        ``estimator.n_iter_`` (epochs done), ``learning_rate_init * 0.5 * (1 +
+        cos(pi * min(n_iter_, max_iter) / max_iter))``."""
         if estimator.learning_rate == "invscaling":
             state["learning_rate"] = (
                 estimator.learning_rate_init / (estimator.t_ + 1) ** estimator.power_t
+            )
+        elif estimator.learning_rate == "cosine":
+            state["learning_rate"] = cosine_step(
+                estimator.learning_rate_init, estimator.n_iter_, estimator.max_iter
             )
 
     def trigger_stopping(self, state, estimator):
@@ -130,6 +143,12 @@ class Adam(Solver):
 
 
 SOLVERS = {"sgd": SGD(), "adam": Adam(), "simplex": Simplex()}
+
+
+def cosine_step(learning_rate_init, n_iter, max_iter):
+    """The 'cosine' schedule's step size after ``n_iter`` epochs of ``max_iter``."""
+    done = min(n_iter, max_iter) / max_iter
+    return float(learning_rate_init * 0.5 * (1.0 + math.cos(math.pi * done)))
 
 
 def global_norm(grads):

@@ -15,6 +15,10 @@ SHORT = {"max_iter": 50}
 ESTIMATORS = [getattr(skrnn, name)() for name in skrnn.__all__] + [
     skrnn.RNNRegressor(solver="simplex", **SHORT),
     skrnn.GRUClassifier(solver="simplex", **SHORT),
+    # the schedule that is not scikit-learn's
+    skrnn.LSTMRegressor(learning_rate="cosine", **SHORT),
+    # no weight averaging (the default averages)
+    skrnn.GRUClassifier(averaging=0.0, **SHORT),
     # the layer options of issue 14
     skrnn.GRUClassifier(bidirectional=True, pooling="max", dropout=0.2, **SHORT),
     skrnn.LSTMRegressor(bidirectional=True, pooling="mean", dropout=0.2, **SHORT),

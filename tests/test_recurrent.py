@@ -18,6 +18,7 @@ from skrnn import (
     RNNClassifier,
     RNNRegressor,
 )
+from skrnn._base import BaseRecurrent
 
 REGRESSORS = [RNNRegressor, GRURegressor, LSTMRegressor]
 CLASSIFIERS = [RNNClassifier, GRUClassifier, LSTMClassifier]
@@ -224,6 +225,131 @@ def test_early_stopping_keeps_the_best_validation_weights(rng):
     assert len(est.validation_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
     assert est.best_loss_ is None
+
+
+def _record_epochs(monkeypatch):
+    """Copies of the weights after each finished epoch, read from the epoch
+    loop's checkpoint hook."""
+    epochs = []
+    checkpoint = BaseRecurrent._checkpoint
+
+    def record(self, finished):
+        epochs.append(_weights(self))
+        checkpoint(self, finished)
+
+    monkeypatch.setattr(BaseRecurrent, "_checkpoint", record)
+    return epochs
+
+
+def _by_hand(epochs, decay):
+    average = epochs[0]
+    for weights in epochs[1:]:
+        average = [
+            decay * a + (1 - decay) * w for a, w in zip(average, weights, strict=True)
+        ]
+    return average
+
+
+@pytest.mark.parametrize(
+    "Est, dtype, stop",
+    [
+        (RNNRegressor, np.float64, "max_iter"),
+        (LSTMClassifier, np.float32, "max_iter"),
+        (GRURegressor, np.float64, "plateau"),
+    ],
+)
+def test_averaging_ends_on_the_average_of_the_epochs(
+    Est, dtype, stop, rng, monkeypatch
+):
+    epochs = _record_epochs(monkeypatch)
+    X, _, y = _sum_task(rng)
+    if Est in CLASSIFIERS:
+        y = y > 0
+    kw = dict(hidden_layer_sizes=5, max_iter=12, learning_rate_init=0.01)
+    if stop == "plateau":
+        # every epoch after the first is a stall: stops after epoch 4
+        kw.update(tol=1e9, n_iter_no_change=2)
+    est = Est(random_state=0, averaging=0.8, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X.astype(dtype), y)
+    assert len(epochs) == est.n_iter_ == (4 if stop == "plateau" else 12)
+    average = _by_hand(epochs, 0.8)
+    for a, b in zip(_weights(est), average, strict=True):
+        assert a.dtype == dtype
+        assert_array_equal(a, b)
+    assert not np.array_equal(est.output_coef_, epochs[-1][-2])
+    assert np.all(np.isfinite(est.predict(X.astype(dtype))))
+    # the default, 0.9, averages as well; the training path is the same
+    del epochs[:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = Est(random_state=0, **kw).fit(X.astype(dtype), y)
+    assert default.averaging == 0.9
+    for a, b in zip(_weights(default), _by_hand(epochs, 0.9), strict=True):
+        assert_array_equal(a, b)
+
+
+def test_averaging_0_ends_on_the_last_epochs_weights(rng, monkeypatch):
+    epochs = _record_epochs(monkeypatch)
+    X, _, y = _sum_task(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(
+            hidden_layer_sizes=5, max_iter=6, averaging=0.0, random_state=0
+        ).fit(X, y)
+    for a, b in zip(_weights(est), epochs[-1], strict=True):
+        assert_array_equal(a, b)
+
+
+def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng):
+    X, _, y = _sum_task(rng)
+    runs = []
+    for averaging in (0.9, 0.0):
+        inc = RNNRegressor(
+            hidden_layer_sizes=5,
+            learning_rate_init=0.1,
+            averaging=averaging,
+            random_state=0,
+        )
+        for _ in range(6):
+            inc.partial_fit(X, y)
+        es = RNNRegressor(
+            hidden_layer_sizes=5,
+            learning_rate_init=0.1,
+            early_stopping=True,
+            n_iter_no_change=20,
+            max_iter=8,
+            averaging=averaging,
+            random_state=0,
+        )
+        diverging = RNNRegressor(
+            hidden_layer_sizes=8,
+            activation="identity",
+            solver="sgd",
+            learning_rate_init=5.0,
+            max_iter=20,
+            batch_size=120,
+            clip_norm=None,
+            averaging=averaging,
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            es.fit(X, y)
+        with pytest.warns(ConvergenceWarning, match="diverged"):
+            diverging.fit(X, y * 1e3)
+        assert diverging.n_iter_ >= 2
+        runs.append(_weights(inc) + _weights(es) + _weights(diverging))
+    for a, b in zip(*runs, strict=True):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("averaging", [-0.1, 1.0, "0.9"])
+def test_averaging_is_validated(averaging, rng):
+    X, _, y = _sum_task(rng, n=10)
+    with pytest.raises(ValueError, match="averaging"):
+        RNNRegressor(averaging=averaging).fit(X, y)
 
 
 def test_warm_start_and_partial_fit(rng):

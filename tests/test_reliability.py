@@ -123,6 +123,24 @@ def test_interrupt_keeps_the_last_finished_epoch(cls, monkeypatch):
     assert np.all(np.isfinite(est.predict(X)))
 
 
+@pytest.mark.parametrize("cls", [RNNRegressor, GRUClassifier])
+def test_an_interrupted_fit_ends_on_the_average_of_its_epochs(cls, monkeypatch):
+    X, y = problem(cls)
+    references = {}
+    for averaging in (0.9, 0.0):
+        references[averaging] = make(cls, max_iter=2, averaging=averaging)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            references[averaging].fit(X, y)
+    raise_on_call(monkeypatch, cls, "_loss_grad", 2 * (N // BATCH) + 2)
+    est = make(cls, max_iter=50, averaging=0.9)
+    with pytest.warns(UserWarning, match="at epoch 2.*averaged over the epochs"):
+        est.fit(X, y)
+    est.set_params(max_iter=2)
+    assert_same_state(est, references[0.9])
+    assert not np.array_equal(est.output_coef_, references[0.0].output_coef_)
+
+
 @pytest.mark.parametrize("cls", GRADIENT + [EMRecurrentRegressor])
 def test_interrupt_before_a_finished_epoch_propagates_unfitted(cls, monkeypatch):
     X, y = problem(cls)

@@ -207,3 +207,76 @@ def test_the_schedule_restarts_at_each_fit_and_goes_on_in_partial_fit(rng):
     # the warm refit starts again at learning_rate_init, with a fresh count of
     # epochs without improvement
     assert adaptive._solver_state["learning_rate"] == 1e-3
+
+
+def _record_steps(monkeypatch):
+    """The step size in the solver state after each finished epoch, read
+    from the epoch loop's checkpoint hook."""
+    steps = []
+    checkpoint = BaseRecurrent._checkpoint
+
+    def record(self, finished):
+        steps.append(self._solver_state["learning_rate"])
+        checkpoint(self, finished)
+
+    monkeypatch.setattr(BaseRecurrent, "_checkpoint", record)
+    return steps
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_cosine_sets_the_step_from_the_epochs_done(solver, rng, monkeypatch):
+    X = rng.normal(size=(20, 4, 1))
+    y = X[:, -1, 0]
+    steps = _record_steps(monkeypatch)
+    params = dict(
+        max_iter=8,
+        random_state=0,
+        solver=solver,
+        learning_rate_init=0.1,
+        n_iter_no_change=np.inf,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RNNRegressor(3, learning_rate="cosine", **params).fit(X, y)
+        first = RNNRegressor(3, learning_rate="cosine", **{**params, "max_iter": 1})
+        first.fit(X, y)
+        constant = RNNRegressor(3, **{**params, "max_iter": 1}).fit(X, y)
+    assert est.n_iter_ == 8
+    expected = [0.1 * 0.5 * (1 + np.cos(np.pi * k / 8)) for k in range(1, 9)]
+    assert_allclose(steps[:8], expected, rtol=1e-15, atol=1e-17)
+    # from learning_rate_init down to 0 at max_iter
+    assert steps[7] == 0.0 and steps[0] < 0.1
+    assert est._solver_state["learning_rate"] == 0.0
+    # the first epoch steps by learning_rate_init, as the constant schedule
+    for a, b in zip(first._params(), constant._params(), strict=True):
+        assert_array_equal(a, b)
+    # the later epochs by less: the weights part from the constant fit's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        constant8 = RNNRegressor(3, **params).fit(X, y)
+    assert not np.array_equal(est.output_coef_, constant8.output_coef_)
+
+
+def test_cosine_in_partial_fit_goes_on_and_stays_at_0_past_max_iter(rng):
+    X = rng.normal(size=(20, 4, 1))
+    y = X[:, -1, 0]
+    est = RNNRegressor(
+        3, learning_rate="cosine", learning_rate_init=0.1, max_iter=4, random_state=0
+    )
+    for k in range(1, 7):
+        est.partial_fit(X, y)
+        assert_allclose(
+            est._solver_state["learning_rate"],
+            _solvers.cosine_step(0.1, k, 4),
+            rtol=1e-15,
+            atol=1e-17,
+        )
+    assert _solvers.cosine_step(0.1, 2, 4) == pytest.approx(0.05)
+    assert est._solver_state["learning_rate"] == 0.0
+
+
+def test_cosine_is_a_learning_rate_option():
+    options = BaseRecurrent._parameter_constraints["learning_rate"][0].options
+    assert options == {"constant", "invscaling", "adaptive", "cosine"}
+    with pytest.raises(ValueError, match="learning_rate"):
+        RNNRegressor(learning_rate="cosin").fit(np.zeros((4, 3, 1)), np.zeros(4))
