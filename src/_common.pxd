@@ -1,7 +1,6 @@
 # Shared by every kernel: the floating fused type and the element-wise
 # activations. Header-only (inline functions), so any kernel can cimport it.
 from cython cimport floating
-from libc.math cimport exp, expf, tanh, tanhf
 
 # Activation codes; Python reads them from skrnn._elman.ACTIVATIONS.
 cdef enum:
@@ -53,37 +52,13 @@ cdef inline void activate_array(floating* x, int n, int kind) noexcept nogil:
             x[i] = x[i] if x[i] > 0 else 0
 
 
-cdef inline floating f_tanh(floating x) noexcept nogil:
-    if floating is float:
-        return tanhf(x)
-    else:
-        return tanh(x)
-
-
-cdef inline floating f_sigmoid(floating x) noexcept nogil:
-    # exp overflows to inf for very negative x, and 1 / inf is 0: no NaN.
-    if floating is float:
-        return 1.0 / (1.0 + expf(-x))
-    else:
-        return 1.0 / (1.0 + exp(-x))
-
-
-cdef inline floating activate(floating x, int kind) noexcept nogil:
-    if kind == TANH:
-        return f_tanh(x)
-    elif kind == LOGISTIC:
-        return f_sigmoid(x)
-    elif kind == RELU:
-        return x if x > 0 else 0
-    return x
-
-
 cdef inline floating activation_derivative(floating y, int kind) noexcept nogil:
     """Derivative of the activation, written in terms of its output y."""
+    # <floating> 1: a literal 1 - y would be computed in double
     if kind == TANH:
-        return 1 - y * y
+        return <floating> 1 - y * y
     elif kind == LOGISTIC:
-        return y * (1 - y)
+        return y * (<floating> 1 - y)
     elif kind == RELU:
         return 1 if y > 0 else 0
     return 1

@@ -52,8 +52,8 @@ cdef void _filter_chunk(
         for i in range(n * H):
             if z[i] < eps:
                 z[i] = eps
-            elif z[i] > 1 - eps:
-                z[i] = 1 - eps
+            elif z[i] > <floating> 1 - eps:
+                z[i] = <floating> 1 - eps
         for i in range(n * H, S * H):
             z[i] = 0
 

@@ -43,6 +43,7 @@ cdef inline void _forward_step(
     cdef floating* r
     cdef const floating* p
     cdef floating z, hn
+    cdef floating one = 1  # a literal 1 - x would be computed in double
     for i in range(n):
         r = a + i * P
         p = gh + i * G
@@ -56,7 +57,7 @@ cdef inline void _forward_step(
         tanh_array(r + 2 * H, H)
         for j in range(H):
             z = r[H + j]
-            h[i * H + j] = (1 - z) * r[2 * H + j] + z * h_prev[i * H + j]
+            h[i * H + j] = (one - z) * r[2 * H + j] + z * h_prev[i * H + j]
 
 
 cdef inline void _backward_step(
@@ -72,6 +73,7 @@ cdef inline void _backward_step(
     cdef floating* ai
     cdef floating* ah
     cdef floating d, r, z, nn, hn, dn, dr, dz
+    cdef floating one = 1
     for i in range(n):
         c = a + i * P
         ai = da + i * D
@@ -82,9 +84,9 @@ cdef inline void _backward_step(
             z = c[H + j]
             nn = c[2 * H + j]
             hn = c[3 * H + j]
-            dn = d * (1 - z) * (1 - nn * nn)
-            dr = dn * hn * r * (1 - r)
-            dz = d * (h_prev[i * H + j] - nn) * z * (1 - z)
+            dn = d * (one - z) * (one - nn * nn)
+            dr = dn * hn * r * (one - r)
+            dz = d * (h_prev[i * H + j] - nn) * z * (one - z)
             ai[j] = dr
             ai[H + j] = dz
             ai[2 * H + j] = dn

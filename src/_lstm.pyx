@@ -69,6 +69,7 @@ cdef inline void _backward_step(
     cdef const floating* r
     cdef floating* d_row
     cdef floating d, ig, fg, gg, og, tc, c_prev, dcc
+    cdef floating one = 1  # a literal 1 - x would be computed in double
     # c_{t-1}: the cache's c block, or at step 0 the zero state h_prev; one
     # pointer and stride, so that the loop holds no branch
     cdef const floating* cp = a_prev + 4 * H if a_prev != NULL else h_prev
@@ -84,11 +85,11 @@ cdef inline void _backward_step(
             og = r[3 * H + j]
             tc = r[5 * H + j]
             c_prev = cp[i * stride + j]
-            dcc = dc[i * H + j] + d * og * (1 - tc * tc)
-            d_row[j] = dcc * gg * ig * (1 - ig)
-            d_row[H + j] = dcc * c_prev * fg * (1 - fg)
-            d_row[2 * H + j] = dcc * ig * (1 - gg * gg)
-            d_row[3 * H + j] = d * tc * og * (1 - og)
+            dcc = dc[i * H + j] + d * og * (one - tc * tc)
+            d_row[j] = dcc * gg * ig * (one - ig)
+            d_row[H + j] = dcc * c_prev * fg * (one - fg)
+            d_row[2 * H + j] = dcc * ig * (one - gg * gg)
+            d_row[3 * H + j] = d * tc * og * (one - og)
             dc[i * H + j] = dcc * fg
 
 

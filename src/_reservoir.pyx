@@ -47,7 +47,7 @@ cdef void _run_chunk(
                 skrnn_dia_matvec_add_d(W_data, W_offsets, N, diagonals, x_prev, p)
             tanh_array(p, N)
             for r in range(N):
-                x[i * N + r] = (1 - leak) * x_prev[r] + leak * p[r]
+                x[i * N + r] = (<floating> 1 - leak) * x_prev[r] + leak * p[r]
         for i in range(n * N, S * N):
             x[i] = 0
 

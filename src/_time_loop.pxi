@@ -207,7 +207,7 @@ cdef inline void _leak(
     """Leaky unit: ``h = (1 - leak) h_prev + leak h``, keeping the cell's
     output ``h`` in ``out`` first (unless NULL)."""
     cdef int i
-    cdef floating keep = 1 - leak
+    cdef floating keep = <floating> 1 - leak
     if out != NULL:
         memcpy(out, h, m * sizeof(floating))
     for i in range(m):
@@ -475,7 +475,7 @@ cdef void _backward_chunk(
                                        GH, SEPARATE_HIDDEN)
                 if leak < 1:
                     for i in range(n * H):
-                        dh[i] += (1 - leak) * total[i]
+                        dh[i] += (<floating> 1 - leak) * total[i]
                 if decay != NULL:
                     _decay_backward(h - S * H, decay + t * S * H, dh,
                                     decay_grad + t * S * H, n * H)
