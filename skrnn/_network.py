@@ -409,9 +409,7 @@ def backward(
             x_dir = x
             if suffix:
                 x_dir = reverse_steps(x, ch, empty(ws, ("x_rev", k), x.shape, dtype))
-                dH = reverse_steps(
-                    np.ascontiguousarray(dH), ch, empty(ws, "dH_rev", dH.shape, dtype)
-                )
+                dH = reverse_steps(dH, ch, empty(ws, "dH_rev", dH.shape, dtype))
             dH = np.ascontiguousarray(dH)
             need_dX = k > 0 or input_grads is not None
             # layer k's dX is layer k - 1's dH: alternate two buffers

@@ -11,6 +11,5 @@ def gather(
     order: NDArray[np.intp],
     lengths: NDArray[np.int32],
     out: Float,
-    reverse: bool,
 ) -> None: ...
 def reverse(A: Float, lengths: NDArray[np.int32], out: Float) -> None: ...

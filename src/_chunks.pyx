@@ -65,10 +65,9 @@ def scan_padding(const floating[:, :, ::1] X, Py_ssize_t[::1] lengths):
 
 
 def gather(const floating[:, :, ::1] A, const Py_ssize_t[::1] order,
-           const int[:, ::1] lengths, floating[:, :, :, ::1] out, bint reverse):
+           const int[:, ::1] lengths, floating[:, :, :, ::1] out):
     """``out[c, t, s] = A[order[c * S + s], t]`` at the row's real steps
-    ``t < lengths[c, s]`` (step ``L - 1 - t`` with ``reverse``), 0 elsewhere
-    and at filler rows (``order < 0``)."""
+    ``t < lengths[c, s]``, 0 elsewhere and at filler rows (``order < 0``)."""
     cdef Py_ssize_t C = out.shape[0], T = out.shape[1], S = out.shape[2]
     cdef Py_ssize_t W = out.shape[3], B = A.shape[0]
     if lengths.shape[0] != C or lengths.shape[1] != S or order.shape[0] != C * S:
@@ -78,7 +77,7 @@ def gather(const floating[:, :, ::1] A, const Py_ssize_t[::1] order,
             f"{(lengths.shape[0], lengths.shape[1])} disagree on the chunks")
     if A.shape[2] != W:
         raise ValueError(f"A has {A.shape[2]} columns, out {W}")
-    cdef Py_ssize_t c, s, t, L, src, k
+    cdef Py_ssize_t c, s, t, L, k
     for k in range(C * S):
         c, s = k // S, k % S
         L = lengths[c, s]
@@ -93,8 +92,7 @@ def gather(const floating[:, :, ::1] A, const Py_ssize_t[::1] order,
                 for s in range(S):
                     L = lengths[c, s]
                     if t < L:
-                        src = L - 1 - t if reverse else t
-                        memcpy(&out[c, t, s, 0], &A[order[c * S + s], src, 0], row)
+                        memcpy(&out[c, t, s, 0], &A[order[c * S + s], t, 0], row)
                     elif W:
                         memset(&out[c, t, s, 0], 0, row)
 

@@ -302,6 +302,22 @@ def test_averaging_0_ends_on_the_last_epochs_weights(rng, monkeypatch):
         assert_array_equal(a, b)
 
 
+def _diverging_rnn(**params):
+    """An RNN that diverges on ``_sum_task``'s ``y * 1e3`` after a finished
+    epoch: identity units, SGD with step 5, full batch, no clipping."""
+    return RNNRegressor(
+        hidden_layer_sizes=8,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=5.0,
+        max_iter=20,
+        batch_size=120,
+        clip_norm=None,
+        random_state=0,
+        **params,
+    )
+
+
 def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng):
     X, _, y = _sum_task(rng)
     runs = []
@@ -323,17 +339,7 @@ def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng):
             averaging=averaging,
             random_state=0,
         )
-        diverging = RNNRegressor(
-            hidden_layer_sizes=8,
-            activation="identity",
-            solver="sgd",
-            learning_rate_init=5.0,
-            max_iter=20,
-            batch_size=120,
-            clip_norm=None,
-            averaging=averaging,
-            random_state=0,
-        )
+        diverging = _diverging_rnn(averaging=averaging)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             es.fit(X, y)
@@ -393,17 +399,7 @@ def test_partial_fit_after_a_fit_with_early_stopping(cls, rng):
 
 def test_divergence_warns_and_keeps_finite_weights(rng):
     X, _, y = _sum_task(rng)
-    est = RNNRegressor(
-        hidden_layer_sizes=8,
-        activation="identity",
-        solver="sgd",
-        learning_rate_init=5.0,
-        max_iter=20,
-        # full batch, no clipping: diverges after a finished epoch
-        batch_size=120,
-        clip_norm=None,
-        random_state=0,
-    )
+    est = _diverging_rnn()
     with pytest.warns(ConvergenceWarning, match="diverged"):
         est.fit(X, y * 1e3)
     assert np.all(np.isfinite(est.predict(X)))
