@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _memory, _network, _solvers
 from ._contract import SequenceModel
 from ._data import validate_for_predict, weight_total
+from ._layout import training_chunk_size
 from ._network import ACTIVATIONS, POOLINGS, Cell, Network
 from ._threads import blas_single_threaded, effective_n_threads
 
@@ -355,6 +356,56 @@ class BaseRecurrent(
         masks = self._dropout_masks(n_sequences, dtype, rng)
         return masks, self._recurrent_dropout_masks(n_sequences, dtype, rng)
 
+    def _gradient_bytes(
+        self, batch, n_steps, n_features, n_outputs, itemsize, *, step_shares
+    ):
+        """:func:`skrnn._memory.gradient_fit_bytes` of this model's minibatch."""
+        return _memory.gradient_fit_bytes(
+            self._cell,
+            # a bidirectional layer holds both directions' states and caches
+            [H * (2 if self._bidirectional() else 1) for H in self._layer_sizes()],
+            n_features,
+            batch,
+            n_steps,
+            n_outputs,
+            itemsize,
+            step_shares=step_shares,
+            leaky=getattr(self, "leak_rate", 1.0) != 1.0,
+            skip=bool(getattr(self, "skip_steps", None)),
+            masked=self.recurrent_dropout > 0,
+        )
+
+    def _sub_batch_rows(self, X, Y, sw, step_norms, step_grads):
+        """Sequences per sub-batch of :meth:`_loss_grad` on ``X`` (see
+        :data:`skrnn._memory.SUB_BATCH_BYTES`), or None: all at once. Only
+        sequence-to-one models with per-sequence weights and no per-step
+        gradient bookkeeping split (their loss is a weighted sum over
+        sequences)."""
+        if (
+            self.return_sequences
+            or sw.ndim != 1
+            or step_norms is not None
+            or step_grads is not None
+        ):
+            return None
+        chunk = training_chunk_size(self._layer_sizes())
+        row_bytes = (
+            self._gradient_bytes(
+                chunk,
+                X.shape[1],
+                X.shape[2],
+                Y.shape[2],
+                X.dtype.itemsize,
+                step_shares=False,
+            )
+            / chunk
+        )
+        rows = _memory.sub_batch_rows(row_bytes, chunk, self._sub_batch_bytes)
+        return rows if rows is not None and rows < X.shape[0] else None
+
+    # the byte budget of a sub-batch (the tests lower it to split small batches)
+    _sub_batch_bytes = _memory.SUB_BATCH_BYTES
+
     def _loss_grad(
         self,
         X,
@@ -385,26 +436,40 @@ class BaseRecurrent(
         net = self._network()
         if masks is None and recurrent_masks is None and rng is not None:
             masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
-        trace = _network.forward(
-            net,
-            X,
-            lengths,
-            n_threads,
-            masks=masks,
-            recurrent_masks=recurrent_masks,
-            workspace=workspace,
-        )
-        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
-        grads = _network.backward(
-            net,
-            trace,
-            dZ.astype(trace.Z.dtype),
-            n_threads,
-            bptt_steps=self.bptt_steps,
-            step_norms=step_norms,
-            step_grads=step_grads,
-            workspace=workspace,
-        )
+        B = X.shape[0]
+        rows = self._sub_batch_rows(X, Y, sw, step_norms, step_grads) or B
+        parts = [slice(start, start + rows) for start in range(0, B, rows)]
+        # a sub-batch's loss is normalised by the whole minibatch's weight:
+        # the loss is a sum over sequences
+        total = None if len(parts) == 1 else float(sw.sum())
+        value, grads = 0.0, None
+        for part in parts:
+            part_value, part_grads = self._pass(
+                net,
+                X[part, : int(lengths[part].max())],
+                lengths[part],
+                Y[part],
+                sw[part],
+                n_threads,
+                loss=loss,
+                total=total,
+                masks=None if masks is None else [m[part] for m in masks],
+                recurrent_masks=None
+                if recurrent_masks is None
+                else [m[part] for m in recurrent_masks],
+                step_norms=step_norms,
+                step_grads=step_grads,
+                workspace=workspace,
+            )
+            value += part_value
+            if grads is None:
+                # the next sub-batch's passes reuse the workspace
+                grads = (
+                    part_grads if len(parts) == 1 else [g.copy() for g in part_grads]
+                )
+            else:
+                for g, part_g in zip(grads, part_grads, strict=True):
+                    g += part_g
         n = weight_total(sw, Y)
         params = self._params()
         penalised = _network.is_weight_matrix(
@@ -421,6 +486,48 @@ class BaseRecurrent(
         for p, g, is_weight in zip(params, grads, penalised, strict=True):
             if is_weight:
                 g += decay * p
+        return value, grads
+
+    def _pass(
+        self,
+        net,
+        X,
+        lengths,
+        Y,
+        sw,
+        n_threads,
+        *,
+        loss,
+        total,
+        masks,
+        recurrent_masks,
+        step_norms,
+        step_grads,
+        workspace,
+    ):
+        """The forward pass, the loss and the backward pass of :meth:`_loss_grad`
+        on one (sub-)batch, without the L2 term; ``total``: the weight that
+        normalises the loss (None: ``sw``'s sum)."""
+        trace = _network.forward(
+            net,
+            X,
+            lengths,
+            n_threads,
+            masks=masks,
+            recurrent_masks=recurrent_masks,
+            workspace=workspace,
+        )
+        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss, total=total)
+        grads = _network.backward(
+            net,
+            trace,
+            dZ.astype(trace.Z.dtype),
+            n_threads,
+            bptt_steps=self.bptt_steps,
+            step_norms=step_norms,
+            step_grads=step_grads,
+            workspace=workspace,
+        )
         return value, grads
 
     # ------------------------------------------------------------ prediction
@@ -599,19 +706,13 @@ class BaseRecurrent(
                 )
             batch_size = int(np.clip(self.batch_size, 1, n))
         _memory.check(
-            _memory.gradient_fit_bytes(
-                self._cell,
-                # a bidirectional layer holds both directions' states and caches
-                [H * (2 if self._bidirectional() else 1) for H in self._layer_sizes()],
-                X.shape[2],
+            self._gradient_bytes(
                 batch_size,
                 X.shape[1],
+                X.shape[2],
                 Y.shape[2],
                 X.dtype.itemsize,
                 step_shares=solver.needs_step_shares,
-                leaky=getattr(self, "leak_rate", 1.0) != 1.0,
-                skip=bool(getattr(self, "skip_steps", None)),
-                masked=self.recurrent_dropout > 0,
             ),
             f"{type(self).__name__}.fit with batch_size={batch_size}",
             "lower batch_size, or cut the sequences into shorter windows: the "

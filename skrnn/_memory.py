@@ -74,6 +74,28 @@ def _gib(n_bytes):
     return f"{n_bytes / 2**30:.2f} GiB"
 
 
+# A minibatch's gradient pass runs over sub-batches of whole training chunks
+# whose arrays take about SUB_BATCH_BYTES, where that leaves at least
+# SUB_BATCH_MIN_CHUNKS chunks a sub-batch (parallel work for as many threads):
+# the backward pass then reads the states and caches that the forward pass
+# left in the core's caches. LSTM-32, minibatch 200 x 50 steps, float32, one
+# thread: sub-batches of 64 sequences took a 3-epoch fit from 0.17-0.27 s to
+# 0.11-0.12 s (benchmarks/RESULTS.md). Fixed by the model and the data, never
+# by the number of threads.
+SUB_BATCH_BYTES = 6 * 2**20
+SUB_BATCH_MIN_CHUNKS = 4
+
+
+def sub_batch_rows(row_bytes, chunk_size, budget=SUB_BATCH_BYTES):
+    """Sequences per sub-batch of a gradient pass whose arrays take
+    ``row_bytes`` a sequence, in chunks of ``chunk_size``; None: the whole
+    minibatch at once (fewer than SUB_BATCH_MIN_CHUNKS chunks fit the budget)."""
+    chunks = int(budget // (row_bytes * chunk_size))
+    if chunks < SUB_BATCH_MIN_CHUNKS:
+        return None
+    return chunks * chunk_size
+
+
 def _rows(n_sequences):
     """Rows of the chunked layout: sequences rounded up to whole chunks."""
     size = max(1, min(CHUNK_SIZE, n_sequences))

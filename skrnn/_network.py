@@ -527,15 +527,17 @@ def step_contributions(X, Hs, dA, GH, *, skip_steps=None, previous=None):
     return shares
 
 
-def targets_at_entries(trace, Y, sw):
+def targets_at_entries(trace, Y, sw, total=None):
     """The entries of a batch that have a target.
 
-    Returns the read-out's outputs, the targets and the normalised weights of
-    those entries, and the boolean index that puts a gradient back into
-    ``Z``'s layout (None for sequence-to-one, where ``Z`` is in batch order).
+    Returns the read-out's outputs, the targets and the weights of those
+    entries normalised by their sum (sequence-to-one: or by ``total``, the
+    weight of the minibatch a sub-batch is part of), and the boolean index
+    that puts a gradient back into ``Z``'s layout (None for sequence-to-one,
+    where ``Z`` is in batch order).
     """
     if trace.rows is not None:
-        return trace.Z, Y[:, 0, :], sw / sw.sum(), None
+        return trace.Z, Y[:, 0, :], sw / (sw.sum() if total is None else total), None
     ch = trace.chunking
     Yc = to_chunks(Y, ch)
     entries = ch.mask & ~np.isnan(Yc).any(axis=-1)
@@ -543,11 +545,11 @@ def targets_at_entries(trace, Y, sw):
     return trace.Z[entries], Yc[entries], w / w.sum(), entries
 
 
-def loss_and_output_grad(trace, Y, sw, loss):
+def loss_and_output_grad(trace, Y, sw, loss, total=None):
     """The loss of a traced batch and its gradient with respect to the
     read-out's outputs, in ``trace.Z``'s layout (zero where there is no
     target)."""
-    Z, Yt, w, entries = targets_at_entries(trace, Y, sw)
+    Z, Yt, w, entries = targets_at_entries(trace, Y, sw, total)
     value, dZ = loss(Z, Yt.astype(Z.dtype), w.astype(Z.dtype))
     if entries is not None:
         full = np.zeros_like(trace.Z)

@@ -489,3 +489,50 @@ def test_a_workspace_reused_across_batches_changes_nothing(
         assert fresh[0] == reused[0]
         for g, h in zip(fresh[1], reused[1], strict=True):
             np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize(
+    "task, cell, layers, params",
+    [
+        ("regression", "lstm", (3, 2), {"bidirectional": True, "pooling": "mean"}),
+        ("multiclass", "gru", (4,), {"pooling": "max", "dropout": 0.3}),
+        ("binary", "tanh", (4,), {"recurrent_dropout": 0.3}),
+    ],
+)
+def test_sub_batches_give_the_minibatch_loss_and_gradients(task, cell, layers, params):
+    """A minibatch's gradient pass over sub-batches of whole chunks (see
+    skrnn._memory.SUB_BATCH_BYTES) gives the loss and gradients of the pass
+    over the whole minibatch, to rounding: ragged lengths, sample weights,
+    dropout masks drawn for the whole minibatch, a last sub-batch shorter and
+    smaller than the others."""
+    rng = np.random.default_rng(5)
+    X, lengths = ragged_problem(rng, n=9 * CHUNK_SIZE + 5, max_steps=9, n_features=2)
+    est = _model(task, cell, layers, False, X.shape[2], **params)
+    Y = _targets(task, est, lengths, X.shape[1], False, rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    loss_fn = est._task_spec().loss
+    whole = est._loss_grad(
+        X, lengths, Y, sw, 2, loss=loss_fn, rng=np.random.default_rng(0)
+    )
+    assert est._sub_batch_rows(X, Y, sw, None, None) is None
+    chunk_bytes = est._gradient_bytes(
+        CHUNK_SIZE, X.shape[1], X.shape[2], Y.shape[2], 8, step_shares=False
+    )
+    # four chunks a sub-batch: three sub-batches, the last of 1 chunk + 5 rows
+    est._sub_batch_bytes = 4 * chunk_bytes * 1.01
+    assert est._sub_batch_rows(X, Y, sw, None, None) == 4 * CHUNK_SIZE
+    parts = est._loss_grad(
+        X,
+        lengths,
+        Y,
+        sw,
+        2,
+        loss=loss_fn,
+        rng=np.random.default_rng(0),
+        workspace=_StaleWorkspace(),
+    )
+    assert_allclose(parts[0], whole[0], rtol=1e-13)
+    for g, h in zip(parts[1], whole[1], strict=True):
+        assert_allclose(g, h, rtol=1e-12, atol=1e-15)
+    # the per-step bookkeeping of the simplex direction needs the whole batch
+    assert est._sub_batch_rows(X, Y, sw, None, []) is None

@@ -19,6 +19,7 @@ from skrnn import (
     RNNRegressor,
 )
 from skrnn._base import BaseRecurrent
+from skrnn._layout import training_chunk_size
 
 REGRESSORS = [RNNRegressor, GRURegressor, LSTMRegressor]
 CLASSIFIERS = [RNNClassifier, GRUClassifier, LSTMClassifier]
@@ -34,17 +35,32 @@ def _weights(est):
     return [p.copy() for p in est._params()]
 
 
+def _sub_batched(est, X):
+    """``est`` with a byte budget that cuts its minibatches of ``X`` into
+    sub-batches of four chunks (see skrnn._memory.SUB_BATCH_BYTES)."""
+    chunk = training_chunk_size(est._layer_sizes())
+    est._sub_batch_bytes = 4.01 * est._gradient_bytes(
+        chunk, X.shape[1], X.shape[2], 1, X.dtype.itemsize, step_shares=False
+    )
+    return est
+
+
+@pytest.mark.parametrize("sub_batches", [False, True])
 @pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
-def test_n_jobs_gives_bit_identical_weights(Est, rng):
+def test_n_jobs_gives_bit_identical_weights(Est, sub_batches, rng):
     X, _, y = _sum_task(rng, n=150)
     if Est in CLASSIFIERS:
         y = y > 0
     kw = dict(hidden_layer_sizes=(8, 5), max_iter=5, batch_size=70, random_state=3)
+    make = (lambda est: _sub_batched(est, X)) if sub_batches else (lambda est: est)
+    if sub_batches:
+        est = make(Est(**kw))
+        assert est._sub_batch_rows(X[:70], y[:70, None, None], np.ones(70), None, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        one = Est(n_jobs=1, **kw).fit(X, y)
-        two = Est(n_jobs=2, **kw).fit(X, y)
-        again = Est(n_jobs=2, **kw).fit(X, y)
+        one = make(Est(n_jobs=1, **kw)).fit(X, y)
+        two = make(Est(n_jobs=2, **kw)).fit(X, y)
+        again = make(Est(n_jobs=2, **kw)).fit(X, y)
     for a, b, c in zip(_weights(one), _weights(two), _weights(again), strict=False):
         assert_array_equal(a, b)
         assert_array_equal(a, c)
