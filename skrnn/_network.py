@@ -419,7 +419,8 @@ def backward(
             dW_hh = empty(ws, "dW_hh", (C, GH, H), dtype)
             db_ih = np.empty((C, GH), dtype=dtype)
             db_hh = np.empty((C, GH), dtype=dtype)
-            sq = np.empty((C, T), dtype=dtype)
+            # the per-step norms cost a serial pass per step: only when asked
+            sq = np.empty((C, T if step_norms is not None else 0), dtype=dtype)
             dA_width = GH * (2 if cell.hidden_side_grad else 1)
             dA = empty(ws, "dA", x.shape[:3] + (dA_width,), dtype)
             Hs = trace.states[k * n_dir + d]
@@ -457,7 +458,8 @@ def backward(
             layer_grads += [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
             if net.skip_steps:
                 layer_grads.append(options["dW_skip"].sum(0))
-            norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
+            if step_norms is not None:
+                norms.append(np.sqrt(sq.sum(axis=0, dtype=np.float64)))
             if step_grads is not None:
                 shares += step_contributions(
                     x_dir,

@@ -413,8 +413,9 @@ cdef void _backward_chunk(
     cdef floating* dah
     memset(dh, 0, S * H * sizeof(floating))
     memset(dc, 0, S * H * sizeof(floating))
-    for t in range(T):
-        sq_norms[t] = 0
+    if sq_norms != NULL:
+        for t in range(T):
+            sq_norms[t] = 0
     if decay != NULL:
         memset(decay_grad, 0, T * S * H * sizeof(floating))
     for t in range(Tc - 1, -1, -1):
@@ -432,18 +433,7 @@ cdef void _backward_chunk(
             _step_product_back(dA + (t + skip) * S * D, D, W_skip, dh, n, H, GH,
                                True)
         g = dHs + t * S * H
-        if leak < 1:
-            sq = 0
-            for i in range(n * H):
-                d = g[i] + dh[i]
-                total[i] = d
-                sq = sq + d * d
-                dh[i] = leak * d
-            _backward_step(
-                a, a - S * P if t > 0 else NULL, cell_out + t * S * H, h_prev,
-                zeros, dh, dc, dA + t * S * D, n, H, kind)
-            sq_norms[t] = sq
-        else:
+        if sq_norms != NULL:
             # the norm in its own pass, so that the cell's step loop has no
             # reduction and vectorises
             sq = 0
@@ -451,6 +441,15 @@ cdef void _backward_chunk(
                 d = g[i] + dh[i]
                 sq = sq + d * d
             sq_norms[t] = sq
+        if leak < 1:
+            for i in range(n * H):
+                d = g[i] + dh[i]
+                total[i] = d
+                dh[i] = leak * d
+            _backward_step(
+                a, a - S * P if t > 0 else NULL, cell_out + t * S * H, h_prev,
+                zeros, dh, dc, dA + t * S * D, n, H, kind)
+        else:
             _backward_step(
                 a, a - S * P if t > 0 else NULL, h, h_prev, g, dh, dc,
                 dA + t * S * D, n, H, kind)
@@ -947,10 +946,10 @@ def backward(
         for the GRU then the hidden-side ``W_hh h_{t-1} + b_hh``: step t's
         contribution to the weight gradients is ``dA_t[:, :GH]' x_t`` and
         ``dA_t[:, -GH:]' h_{t-1}``.
-    step_sq_norms : ndarray of shape (n_chunks, T)
+    step_sq_norms : ndarray of shape (n_chunks, T) or (n_chunks, 0)
         Output: squared norm of the total gradient with respect to the hidden
         states of each step (all rows of the chunk), the vanishing-gradient
-        picture.
+        picture; not computed with no columns.
     activation : int
         As in :func:`forward`.
     bptt_steps : int
@@ -992,7 +991,8 @@ def backward(
     _expect("db_ih", db_ih, (C, GH))
     _expect("db_hh", db_hh, (C, GH))
     _expect("dA", dA, (C, T, S, DA_WIDTH * H))
-    _expect("step_sq_norms", step_sq_norms, (C, T))
+    cdef bint norms = step_sq_norms.shape[1] > 0
+    _expect("step_sq_norms", step_sq_norms, (C, T if norms else 0))
     _check_options(leak_rate, skip_steps, W_skip, H)
     cdef bint leaky = leak_rate < 1
     if leaky:
@@ -1049,7 +1049,8 @@ def backward(
                 &zeros[0], &Hs[c, 0, 0, 0], &cache[c, 0, 0, 0], &dHs[c, 0, 0, 0],
                 &dA[c, 0, 0, 0], &dh[c, 0, 0], &dc[c, 0, 0],
                 &dX[c, 0, 0, 0] if need_dX else NULL, &dW_ih[c, 0, 0],
-                &dW_hh[c, 0, 0], &db_ih[c, 0], &db_hh[c, 0], &step_sq_norms[c, 0],
+                &dW_hh[c, 0, 0], &db_ih[c, 0], &db_hh[c, 0],
+                &step_sq_norms[c, 0] if norms else NULL,
                 T, S, F, H, activation, bptt_steps, need_dX, &Ws[0, 0],
                 &out[c, 0, 0, 0] if leaky else NULL,
                 &dWs[c, 0, 0] if skip > 0 else NULL,

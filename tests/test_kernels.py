@@ -39,9 +39,18 @@ def _forward(cell, X, lengths, weights, activation, chunk_size=4, n_threads=2):
 
 
 def _kernel_loss_and_grads(
-    cell, X, lengths, weights, G_out, activation, bptt_steps=0, n_threads=2
+    cell,
+    X,
+    lengths,
+    weights,
+    G_out,
+    activation,
+    bptt_steps=0,
+    n_threads=2,
+    norms=True,
 ):
-    """Loss sum(G_out * H) over real steps, and the kernel's gradients."""
+    """Loss sum(G_out * H) over real steps, and the kernel's gradients (with
+    ``norms``, also each chunk's squared norms of dL/dh_t per step)."""
     kernel = CELLS[cell][0]
     ch, Xc, Hs, cache = _forward(
         cell, X, lengths, weights, activation, n_threads=n_threads
@@ -55,7 +64,7 @@ def _kernel_loss_and_grads(
     dW_hh = np.empty((C, GH, H))
     db_ih = np.empty((C, GH))
     db_hh = np.empty((C, GH))
-    sq = np.empty((C, T))
+    sq = np.empty((C, T if norms else 0))
     dA = np.full((C, T, S, GH * (2 if cell == "gru" else 1)), np.nan)
     kernel.backward(
         Xc,
@@ -76,7 +85,7 @@ def _kernel_loss_and_grads(
         n_threads,
     )
     grads = [dW_ih.sum(0), dW_hh.sum(0), db_ih.sum(0), db_hh.sum(0)]
-    return loss, grads, from_chunks(dX, ch, X.shape[0]), (ch, Xc, Hs, dA)
+    return loss, grads, from_chunks(dX, ch, X.shape[0]), (ch, Xc, Hs, dA, sq)
 
 
 # The gated cells have fixed activations: one run each is enough.
@@ -138,6 +147,25 @@ def test_backward_matches_finite_differences(cell, activation):
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
+def test_backward_without_step_norms_gives_the_same_gradients(cell):
+    """step_sq_norms with no columns: the per-step norms are not computed
+    (a serial pass per step) and every gradient is bit-identical; with them,
+    each chunk's norms are the sums of squares of dL/dh_t."""
+    X, lengths, weights = _problem(cell, seed=4)
+    G_out = np.random.default_rng(3).normal(size=X.shape[:2] + (weights[1].shape[1],))
+    with_norms = _kernel_loss_and_grads(cell, X, lengths, weights, G_out, "tanh")
+    without = _kernel_loss_and_grads(
+        cell, X, lengths, weights, G_out, "tanh", norms=False
+    )
+    for g, h in zip(with_norms[1], without[1], strict=True):
+        np.testing.assert_array_equal(g, h)
+    np.testing.assert_array_equal(with_norms[2], without[2])
+    assert without[3][4].shape[1] == 0
+    sq = with_norms[3][4]
+    assert sq.shape[1] == X.shape[1] and np.all(sq >= 0) and np.any(sq > 0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_truncated_bptt_cuts_the_gradient_path(cell):
     """With a window of k steps, the gradient of step t's output reaches only
     the inputs of steps in t's own window."""
@@ -169,7 +197,7 @@ def test_step_contributions_sum_to_the_weight_gradients(cell):
     """dA, written at every entry, gives each step's share of the gradients."""
     X, lengths, weights = _problem(cell, seed=6)
     G_out = np.random.default_rng(7).normal(size=X.shape[:2] + (weights[1].shape[1],))
-    _, grads, _, (ch, Xc, Hs, dA) = _kernel_loss_and_grads(
+    _, grads, _, (ch, Xc, Hs, dA, _) = _kernel_loss_and_grads(
         cell, X, lengths, weights, G_out, "tanh"
     )
     assert np.all(np.isfinite(dA))
