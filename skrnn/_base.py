@@ -421,6 +421,7 @@ class BaseRecurrent(
         masks=None,
         recurrent_masks=None,
         workspace=None,
+        sub_batch_rows="auto",
     ):
         """Loss (with the L2 term) and gradients of all parameters on a batch.
 
@@ -431,13 +432,16 @@ class BaseRecurrent(
         (the gradient tests). Without either, no dropout (the model as it
         predicts). ``workspace``: the epoch loop's
         :class:`skrnn._memory.Workspace`, which the passes take their large
-        arrays from.
+        arrays from. ``sub_batch_rows``: what :meth:`_sub_batch_rows` gives
+        for this batch (the epoch loop computes it once a fit), or 'auto'.
         """
         net = self._network()
         if masks is None and recurrent_masks is None and rng is not None:
             masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
         B = X.shape[0]
-        rows = self._sub_batch_rows(X, Y, sw, step_norms, step_grads) or B
+        if sub_batch_rows == "auto":
+            sub_batch_rows = self._sub_batch_rows(X, Y, sw, step_norms, step_grads)
+        rows = sub_batch_rows or B
         parts = [slice(start, start + rows) for start in range(0, B, rows)]
         # a sub-batch's loss is normalised by the whole minibatch's weight:
         # the loss is a sum over sequences
@@ -720,6 +724,10 @@ class BaseRecurrent(
             "which bptt_steps does not shorten (it truncates only the backward "
             "pass), or use fewer or smaller hidden layers",
         )
+        # from the longest sequence: a bound for every minibatch
+        sub_batch_rows = self._sub_batch_rows(
+            X, Y, sw, None, [] if solver.needs_step_shares else None
+        )
         X = self._training_inputs(X, lengths)
         workspace = _memory.Workspace()
         best_params = [p.copy() for p in self._params()]
@@ -751,6 +759,7 @@ class BaseRecurrent(
                     step_grads=step_grads,
                     rng=rng,
                     workspace=workspace,
+                    sub_batch_rows=sub_batch_rows,
                 )
                 if not (
                     np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)

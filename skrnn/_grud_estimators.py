@@ -65,6 +65,10 @@ class _GRUD:
             X = np.delete(X, k, axis=2)
         return _grud.observed_inputs(X, times)
 
+    def _sub_batch_rows(self, X, Y, sw, step_norms, step_grads):
+        """None: GRU-D's passes take the whole minibatch at once."""
+        return None
+
     def _training_inputs(self, X, lengths):
         """What of ``X`` depends on no parameter (see
         :func:`skrnn._grud.static_inputs`): once per fit in training, per
@@ -184,10 +188,13 @@ class _GRUD:
         masks=None,
         recurrent_masks=None,
         workspace=None,
+        sub_batch_rows=None,
     ):
         """As the base's, on :meth:`_training_inputs` ``X``; the gradients
         in the order of :meth:`_params`. ``step_grads`` receives the GRU
-        layers' per-step shares, then the decay parameters'."""
+        layers' per-step shares, then the decay parameters'. The whole
+        minibatch in one pass (``sub_batch_rows``: None, see
+        :meth:`_sub_batch_rows`)."""
         X = X[:, : lengths.max()]
         net = self._network()
         inputs, gamma_h, saved = self._decayed(X)
