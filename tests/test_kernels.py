@@ -192,10 +192,13 @@ def test_threads_do_not_change_results(cell):
     assert np.array_equal(one[2], two[2], equal_nan=True)
 
 
+@pytest.mark.parametrize("H", [4, 72])
 @pytest.mark.parametrize("cell", list(CELLS))
-def test_step_contributions_sum_to_the_weight_gradients(cell):
-    """dA, written at every entry, gives each step's share of the gradients."""
-    X, lengths, weights = _problem(cell, seed=6)
+def test_step_contributions_sum_to_the_weight_gradients(cell, H):
+    """dA, written at every entry, gives each step's share of the gradients;
+    their sums are the weight gradients, from the small product (H = 4) and
+    from BLAS (H = 72)."""
+    X, lengths, weights = _problem(cell, seed=6, H=H)
     G_out = np.random.default_rng(7).normal(size=X.shape[:2] + (weights[1].shape[1],))
     _, grads, _, (ch, Xc, Hs, dA, _) = _kernel_loss_and_grads(
         cell, X, lengths, weights, G_out, "tanh"
