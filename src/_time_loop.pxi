@@ -72,15 +72,14 @@ cdef extern from "_small_gemm.h":
 # (F <= SMALL_INPUT_MAX_F), each step's bias, input projection and recurrent
 # product are one small product (_step_input), in place of the projection of
 # TIME_BLOCK steps by BLAS and then the recurrent product. The weight
-# gradients go through the small product at H <= SMALL_GRAD_MAX_H (measured
-# there only; at larger H, BLAS's packing pays for itself over K = the chunk's
-# rows of all steps).
+# gradients go through the small product at H <= SMALL_GRAD_MAX_H, over
+# blocks of SMALL_GRAD_ROWS rows (both per build: see _small_gemm.h).
 cdef enum:
     SMALL_INPUT_MAX_F = 64
-    SMALL_GRAD_MAX_H = 64
-    # rows per block of the weight gradients' small product: long sequences'
-    # dA (16 rows x 400 steps x 4 H at LSTM-32: 3 MB) no longer fit in L2
-    SMALL_GRAD_ROWS = 256
+cdef extern from "_small_gemm.h":
+    enum:
+        SMALL_GRAD_MAX_H "SKRNN_SG_GRAD_MAX_H"
+        SMALL_GRAD_ROWS "SKRNN_SG_GRAD_ROWS"
 
 
 cdef inline void _project(
