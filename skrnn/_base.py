@@ -91,13 +91,6 @@ class BaseRecurrent(
 
     _cell: Cell
 
-    # A fit behaviour measured on bench_uea.py (issue 14, round 9), off
-    # unless set on the class: after an epoch whose training loss is above
-    # the best epoch's by more than this fraction of the progress from the
-    # fit's first epoch to its best, the fit goes on from the best epoch's
-    # weights. 0.0 is off.
-    _restore_jump = 0.0
-
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
@@ -638,8 +631,6 @@ class BaseRecurrent(
         workspace = _memory.Workspace()
         best_params = [p.copy() for p in self._params()]
         best_epoch_loss = np.inf
-        first_epoch_loss = None
-        self._n_restored = 0
         # partial_fit (one epoch a call) and early stopping (its own best
         # weights) are not averaged; the average is fitted state, so that an
         # interrupted fit ends on it too (see _end_fit)
@@ -706,25 +697,9 @@ class BaseRecurrent(
             solver.iteration_ends(self._solver_state, self)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            if first_epoch_loss is None:
-                first_epoch_loss = self.loss_
             if self.loss_ < best_epoch_loss:
                 best_epoch_loss = self.loss_
                 best_params = [p.copy() for p in self._params()]
-            elif (
-                self._restore_jump > 0
-                and best_epoch_loss < first_epoch_loss
-                and self.loss_
-                > best_epoch_loss
-                + self._restore_jump * (first_epoch_loss - best_epoch_loss)
-            ):
-                # a jump: the epoch lost more than the fraction _restore_jump
-                # of the progress from this fit's first epoch to its best;
-                # go on from the best epoch's weights (the solver's state is
-                # kept) and restart the average there
-                self._set_params_arrays([p.copy() for p in best_params])
-                self._weight_average = None
-                self._n_restored += 1
             if decay > 0:
                 self._weight_average = _average_weights(
                     self._weight_average, self._params(), decay

@@ -351,47 +351,6 @@ def test_averaging_leaves_partial_fit_early_stopping_and_divergence(rng):
         assert_array_equal(a, b)
 
 
-def test_restore_jump_goes_on_from_the_best_epochs_weights(rng, monkeypatch):
-    # the private switch of issue 14's round 9: SGD with a step large enough
-    # for the loss to jump back up now and then
-    X, _, y = _sum_task(rng)
-    kw = dict(
-        hidden_layer_sizes=8,
-        solver="sgd",
-        learning_rate_init=0.5,
-        max_iter=30,
-        averaging=0.0,
-        random_state=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        off = RNNRegressor(**kw).fit(X, y)
-    assert BaseRecurrent._restore_jump == 0.0
-    assert off._n_restored == 0
-    epochs = _record_epochs(monkeypatch)
-    monkeypatch.setattr(BaseRecurrent, "_restore_jump", 0.5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        on = RNNRegressor(**kw).fit(X, y)
-    losses = on.loss_curve_
-    jumps, best = [], 0
-    for i in range(1, len(losses)):
-        if losses[i] < losses[best]:
-            best = i
-        elif losses[best] < losses[0] and losses[i] > losses[best] + 0.5 * (
-            losses[0] - losses[best]
-        ):
-            jumps.append(i)
-            # the epoch ends on the best epoch's weights
-            for a, b in zip(epochs[i], epochs[best], strict=True):
-                assert_array_equal(a, b)
-    assert len(jumps) == on._n_restored > 0
-    # the same path as without the switch up to the first jump
-    first = jumps[0]
-    assert_array_equal(on.loss_curve_[: first + 1], off.loss_curve_[: first + 1])
-    assert on.loss_curve_[first + 1] != off.loss_curve_[first + 1]
-
-
 @pytest.mark.parametrize("averaging", [-0.1, 1.0, "0.9"])
 def test_averaging_is_validated(averaging, rng):
     X, _, y = _sum_task(rng, n=10)
