@@ -143,6 +143,7 @@ def run_cell(dataset, model, seed, grid, params=None):
     (Xtr, ytr, Atr), (Xte, yte, Ate) = load(dataset)
     regression = dataset in REGRESSION
     start = time.perf_counter()
+    est = None  # the mean predictor has none
     if model == "mean":
         pred = np.full(len(yte), ytr.astype(float).mean())
     elif model in ("1-NN DTW", "MiniRocket"):
