@@ -76,13 +76,14 @@
  * while every tile of the product reads it). With AVX2, measured faster than
  * OpenBLAS up to H = 64 (at larger H BLAS's packing paid for itself), in
  * blocks of 256 rows (long sequences' dA no longer fit in L2). With AVX-512,
- * against OpenBLAS 0.3.30's Haswell kernels on an AMD EPYC (Zen 5): blocks
- * of 64 rows (a panel of 64 x 64 floats, 16 KB) and up to H = 256, a
- * minibatch's gradient pass (LSTM-128, minibatch 64, one thread) 18 % faster
- * in float32 and 16 % in float64 (GRU-256 8 % / 7 %, LSTM-256 1-2 %); with
- * blocks of 256 rows it had been slower than BLAS at H >= 128. */
+ * blocks of 64 rows (a panel of 64 x 64 floats, 16 KB) up to H = 128: a
+ * minibatch's gradient pass (LSTM-128, minibatch 64, one thread, AMD EPYC
+ * Zen 5) 18 % faster in float32 and 16 % in float64 than with OpenBLAS
+ * 0.3.30's Haswell kernels, as fast as with its SkylakeX kernels. Not at 256:
+ * there it was 1-8 % faster than the Haswell kernels but 8-30 % slower than
+ * the SkylakeX ones (GRU-256, LSTM-256). */
 #if defined(__AVX512F__)
-#define SKRNN_SG_GRAD_MAX_H 256
+#define SKRNN_SG_GRAD_MAX_H 128
 #define SKRNN_SG_GRAD_ROWS 64
 #else
 #define SKRNN_SG_GRAD_MAX_H 64
