@@ -383,18 +383,13 @@ class BaseRecurrent(
             masked=self.recurrent_dropout > 0,
         )
 
-    def _sub_batch_rows(self, X, Y, sw, step_norms, step_grads):
-        """Sequences per sub-batch of :meth:`_loss_grad` on ``X`` (see
-        :data:`skrnn._memory.SUB_BATCH_BYTES`), or None: all at once. Only
-        sequence-to-one models with per-sequence weights and no per-step
-        gradient bookkeeping split (their loss is a weighted sum over
-        sequences)."""
-        if (
-            self.return_sequences
-            or sw.ndim != 1
-            or step_norms is not None
-            or step_grads is not None
-        ):
+    def _sub_batch_rows(self, X, Y, sw, *, step_shares):
+        """Sequences per sub-batch of :meth:`_loss_grad` on minibatches of
+        ``X`` (see :data:`skrnn._memory.SUB_BATCH_BYTES`), or None: all at
+        once. Only sequence-to-one models with per-sequence weights and no
+        per-step gradient shares (the simplex direction) split: their loss is
+        a weighted sum over sequences."""
+        if self.return_sequences or sw.ndim != 1 or step_shares:
             return None
         chunk = training_chunk_size(self._layer_sizes())
         row_bytes = (
@@ -429,7 +424,7 @@ class BaseRecurrent(
         masks=None,
         recurrent_masks=None,
         workspace=None,
-        sub_batch_rows="auto",
+        sub_batch_rows=None,
     ):
         """Loss (with the L2 term) and gradients of all parameters on a batch.
 
@@ -440,15 +435,13 @@ class BaseRecurrent(
         (the gradient tests). Without either, no dropout (the model as it
         predicts). ``workspace``: the epoch loop's
         :class:`skrnn._memory.Workspace`, which the passes take their large
-        arrays from. ``sub_batch_rows``: what :meth:`_sub_batch_rows` gives
-        for this batch (the epoch loop computes it once a fit), or 'auto'.
+        arrays from. ``sub_batch_rows``: the epoch loop's
+        :meth:`_sub_batch_rows` (None: the batch in one pass).
         """
         net = self._network()
         if masks is None and recurrent_masks is None and rng is not None:
             masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
         B = X.shape[0]
-        if sub_batch_rows == "auto":
-            sub_batch_rows = self._sub_batch_rows(X, Y, sw, step_norms, step_grads)
         rows = sub_batch_rows or B
         parts = [slice(start, start + rows) for start in range(0, B, rows)]
         # a sub-batch's loss is normalised by the whole minibatch's weight:
@@ -734,7 +727,7 @@ class BaseRecurrent(
         )
         # from the longest sequence: a bound for every minibatch
         sub_batch_rows = self._sub_batch_rows(
-            X, Y, sw, None, [] if solver.needs_step_shares else None
+            X, Y, sw, step_shares=solver.needs_step_shares
         )
         X = self._training_inputs(X, lengths)
         workspace = _memory.Workspace()

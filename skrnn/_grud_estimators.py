@@ -65,7 +65,7 @@ class _GRUD:
             X = np.delete(X, k, axis=2)
         return _grud.observed_inputs(X, times)
 
-    def _sub_batch_rows(self, X, Y, sw, step_norms, step_grads):
+    def _sub_batch_rows(self, X, Y, sw, *, step_shares):
         """None: GRU-D's passes take the whole minibatch at once."""
         return None
 

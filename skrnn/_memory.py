@@ -80,8 +80,9 @@ def _gib(n_bytes):
 # the backward pass then reads the states and caches that the forward pass
 # left in the core's caches. LSTM-32, minibatch 200 x 50 steps, float32, one
 # thread: sub-batches of 64 sequences took a 3-epoch fit from 0.17-0.27 s to
-# 0.11-0.12 s (benchmarks/RESULTS.md). Fixed by the model and the data, never
-# by the number of threads.
+# 0.10-0.11 s with the other core busy, and 8 % faster on an idle machine
+# (benchmarks/RESULTS.md). Fixed by the model and the data, never by the
+# number of threads.
 SUB_BATCH_BYTES = 6 * 2**20
 SUB_BATCH_MIN_CHUNKS = 4
 

@@ -514,13 +514,14 @@ def test_sub_batches_give_the_minibatch_loss_and_gradients(task, cell, layers, p
     whole = est._loss_grad(
         X, lengths, Y, sw, 2, loss=loss_fn, rng=np.random.default_rng(0)
     )
-    assert est._sub_batch_rows(X, Y, sw, None, None) is None
+    assert est._sub_batch_rows(X, Y, sw, step_shares=False) is None
     chunk_bytes = est._gradient_bytes(
         CHUNK_SIZE, X.shape[1], X.shape[2], Y.shape[2], 8, step_shares=False
     )
     # four chunks a sub-batch: three sub-batches, the last of 1 chunk + 5 rows
     est._sub_batch_bytes = 4 * chunk_bytes * 1.01
-    assert est._sub_batch_rows(X, Y, sw, None, None) == 4 * CHUNK_SIZE
+    rows = est._sub_batch_rows(X, Y, sw, step_shares=False)
+    assert rows == 4 * CHUNK_SIZE
     parts = est._loss_grad(
         X,
         lengths,
@@ -530,9 +531,10 @@ def test_sub_batches_give_the_minibatch_loss_and_gradients(task, cell, layers, p
         loss=loss_fn,
         rng=np.random.default_rng(0),
         workspace=_StaleWorkspace(),
+        sub_batch_rows=rows,
     )
     assert_allclose(parts[0], whole[0], rtol=1e-13)
     for g, h in zip(parts[1], whole[1], strict=True):
         assert_allclose(g, h, rtol=1e-12, atol=1e-15)
     # the per-step bookkeeping of the simplex direction needs the whole batch
-    assert est._sub_batch_rows(X, Y, sw, None, []) is None
+    assert est._sub_batch_rows(X, Y, sw, step_shares=True) is None

@@ -55,7 +55,9 @@ def test_n_jobs_gives_bit_identical_weights(Est, sub_batches, rng):
     make = (lambda est: _sub_batched(est, X)) if sub_batches else (lambda est: est)
     if sub_batches:
         est = make(Est(**kw))
-        assert est._sub_batch_rows(X[:70], y[:70, None, None], np.ones(70), None, None)
+        assert est._sub_batch_rows(
+            X[:70], y[:70, None, None], np.ones(70), step_shares=False
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         one = make(Est(n_jobs=1, **kw)).fit(X, y)
