@@ -14,6 +14,8 @@ cdef extern from "_fastmath.h" nogil:
     double skrnn_exp(double x)
     double skrnn_tanh(double x)
     double skrnn_sigmoid(double x)
+    float skrnn_tanhf(float x)
+    float skrnn_sigmoidf(float x)
     void skrnn_tanh_d(double* x, int n)
     void skrnn_tanh_f(float* x, int n)
     void skrnn_sigmoid_d(double* x, int n)
@@ -22,6 +24,23 @@ cdef extern from "_fastmath.h" nogil:
     void skrnn_restore_denormals(unsigned int old)
     int skrnn_cpu_has_x86_64_v3()
     int skrnn_cpu_has_x86_64_v4()
+
+
+cdef inline floating tanh1(floating x) noexcept nogil:
+    """tanh of one value, inlined: a loop over them vectorises in the
+    caller's build (the cells' x86-64-v3 and -v4 builds)."""
+    if floating is float:
+        return skrnn_tanhf(x)
+    else:
+        return skrnn_tanh(x)
+
+
+cdef inline floating sigmoid1(floating x) noexcept nogil:
+    """The logistic function of one value, inlined as :func:`tanh1`."""
+    if floating is float:
+        return skrnn_sigmoidf(x)
+    else:
+        return skrnn_sigmoid(x)
 
 
 cdef inline void tanh_array(floating* x, int n) noexcept nogil:

@@ -13,7 +13,7 @@ per row: ``[r, z, n, W_hn h_{t-1} + b_hn]``. Since r multiplies the hidden
 projection of n, the recurrent product is kept apart (``gh``) and ``dA`` has
 2 G = 6 blocks: the input-side gradients, then the hidden-side ones.
 """
-from _common cimport floating, sigmoid_array, tanh_array
+from _common cimport floating, sigmoid1, tanh1
 
 cdef enum:
     N_GATES = 3
@@ -42,22 +42,20 @@ cdef inline void _forward_step(
     cdef int i, j
     cdef floating* r
     cdef const floating* p
-    cdef floating z, hn
+    cdef floating z, hn, nn
     cdef floating one = 1  # a literal 1 - x would be computed in double
     for i in range(n):
         r = a + i * P
         p = gh + i * G
         for j in range(2 * H):
-            r[j] += p[j]
-        sigmoid_array(r, 2 * H)
+            r[j] = sigmoid1(r[j] + p[j])
         for j in range(H):
             hn = p[2 * H + j] + b_hh[2 * H + j]
-            r[3 * H + j] = hn
-            r[2 * H + j] += r[j] * hn
-        tanh_array(r + 2 * H, H)
-        for j in range(H):
+            nn = tanh1(r[2 * H + j] + r[j] * hn)
             z = r[H + j]
-            h[i * H + j] = (one - z) * r[2 * H + j] + z * h_prev[i * H + j]
+            r[2 * H + j] = nn
+            r[3 * H + j] = hn
+            h[i * H + j] = (one - z) * nn + z * h_prev[i * H + j]
 
 
 cdef inline void _backward_step(

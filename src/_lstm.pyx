@@ -14,7 +14,7 @@ skrnn._elman); this file holds the cell math. The cache has K = 6 blocks of H
 per row: ``[i, f, g, o, c, tanh(c)]``; its first four blocks hold the gate
 pre-activations until the gates are applied. ``dA`` has the G = 4 gate blocks.
 """
-from _common cimport floating, sigmoid_array, tanh_array
+from _common cimport floating, sigmoid1, tanh1
 
 cdef enum:
     N_GATES = 4
@@ -40,23 +40,22 @@ cdef inline void _forward_step(
     cdef int i, j
     cdef floating* r
     cdef const floating* prev
+    cdef floating c, tc
     for i in range(n):
         r = a + i * P
-        sigmoid_array(r, 2 * H)
-        tanh_array(r + 2 * H, H)
-        sigmoid_array(r + 3 * H, H)
-        if a_prev != NULL:
-            prev = a_prev + i * P
-            for j in range(H):
-                r[4 * H + j] = r[H + j] * prev[4 * H + j] + r[j] * r[2 * H + j]
-        else:
-            for j in range(H):
-                r[4 * H + j] = r[j] * r[2 * H + j]
+        # c_{t-1}: the previous step's c block, or the zero state
+        prev = a_prev + i * P + 4 * H if a_prev != NULL else h_prev + i * H
+        for j in range(2 * H):
+            r[j] = sigmoid1(r[j])
         for j in range(H):
-            r[5 * H + j] = r[4 * H + j]
-        tanh_array(r + 5 * H, H)
+            r[2 * H + j] = tanh1(r[2 * H + j])
+            r[3 * H + j] = sigmoid1(r[3 * H + j])
         for j in range(H):
-            h[i * H + j] = r[3 * H + j] * r[5 * H + j]
+            c = r[H + j] * prev[j] + r[j] * r[2 * H + j]
+            tc = tanh1(c)
+            r[4 * H + j] = c
+            r[5 * H + j] = tc
+            h[i * H + j] = r[3 * H + j] * tc
 
 
 cdef inline void _backward_step(
