@@ -34,6 +34,36 @@ def training_chunk_size(hidden_sizes):
 # differently for 16 and 64 rows (OpenBLAS's Haswell sgemm does), so
 # prediction then agrees with training to rounding.
 INFER_CHUNK_SIZE = 64
+# Where BLAS does the per-step products, taller ones run nearer its peak:
+# LSTM-256 float32 predict 6 % faster with 128 rows than with 64 (1 thread,
+# AMD EPYC Zen 5, OpenBLAS's SkylakeX kernels; 1 % in float64).
+BLAS_INFER_CHUNK_SIZE = 128
+
+
+def inference_chunk_size(cell, hidden_sizes):
+    """Sequences per chunk in prediction, fixed by the model, the kernels'
+    build and the BLAS it calls (never by the number of threads).
+
+    ``INFER_CHUNK_SIZE`` where the small product does every per-step product.
+    Where it covers only training-size chunks (hidden 129-256 in the AVX-512
+    build), chunks of that size, so that prediction runs the small product
+    too, unless the cell prefers BLAS (``Cell.blas_inference``) and BLAS has
+    AVX-512 kernels: there, and where BLAS does every per-step product,
+    ``BLAS_INFER_CHUNK_SIZE``. Measured at hidden 256, 2048 sequences x 50
+    steps, 1 thread, AMD EPYC Zen 5 (benchmarks/RESULTS.md): the small
+    product is 15-28 % faster than OpenBLAS's SkylakeX kernels for the GRU,
+    2-12 % for the Elman RNN and 7-10 % slower for the LSTM; 32-59 % faster
+    than its Haswell kernels for all three.
+    """
+    from . import _threads
+
+    H = max(hidden_sizes)
+    rows = cell.kernel.small_forward_rows(H)
+    if rows >= INFER_CHUNK_SIZE:
+        return INFER_CHUNK_SIZE
+    if rows > 0 and not (cell.blas_inference and _threads.blas_has_avx512()):
+        return rows
+    return BLAS_INFER_CHUNK_SIZE
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,12 @@ GRU = Cell(
     hidden_side_grad=True,
 )
 LSTM = Cell(
-    kernel=_kernels.lstm, n_gates=4, cache_width=6, torch_name="LSTM", forget_gate=1
+    kernel=_kernels.lstm,
+    n_gates=4,
+    cache_width=6,
+    torch_name="LSTM",
+    forget_gate=1,
+    blas_inference=True,
 )
 
 _ACTIVATION_CONSTRAINT = {"activation": [StrOptions(set(ACTIVATIONS))]}

@@ -587,6 +587,17 @@ def cpu_has_x86_64_v4():
     return bool(skrnn_cpu_has_x86_64_v4())
 
 
+def small_forward_rows(int H):
+    """Up to how many rows a forward step's products at hidden size ``H``
+    run through the small product in this build (a large number: any; 0:
+    none, BLAS); what skrnn._layout sizes inference chunks by."""
+    if H <= SMALL_FORWARD_MAX_H:
+        return 2**31 - 1
+    if H <= SMALL_FORWARD_MAX_H_FEW_ROWS:
+        return SMALL_FEW_ROWS
+    return 0
+
+
 def _small_operand(W, int H):
     """``W'`` contiguous, which the per-step small product reads where it
     may be used (H <= SMALL_FORWARD_MAX_H_FEW_ROWS); elsewhere ``W`` itself,

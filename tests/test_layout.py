@@ -7,8 +7,11 @@ from numpy.testing import assert_array_equal
 
 from skrnn import _chunks
 from skrnn._layout import (
+    BLAS_INFER_CHUNK_SIZE,
     CHUNK_SIZE,
+    INFER_CHUNK_SIZE,
     from_chunks,
+    inference_chunk_size,
     last_step_index,
     make_chunking,
     reverse_steps,
@@ -115,3 +118,28 @@ def test_the_gathers_refuse_arrays_that_do_not_fit(rng):
         _chunks.reverse(Xc, short_lengths, np.empty_like(Xc))
     with pytest.raises(ValueError):
         _chunks.scan_padding(X, np.empty(5, dtype=np.intp))
+
+
+@pytest.mark.parametrize("blas_avx512", [False, True])
+def test_inference_chunks_follow_the_small_product_and_the_blas(
+    blas_avx512, monkeypatch
+):
+    """Prediction's chunk size is fixed by the model, the kernels' build and
+    the BLAS's kernels: INFER_CHUNK_SIZE where the small product does every
+    per-step product, its own row limit where it covers only that many (but
+    for the LSTM on an AVX-512 BLAS), BLAS_INFER_CHUNK_SIZE elsewhere."""
+    from skrnn import _recurrent, _threads
+
+    monkeypatch.setattr(_threads, "blas_has_avx512", lambda: blas_avx512)
+    for cell in (_recurrent.ELMAN, _recurrent.GRU, _recurrent.LSTM):
+        for H in (8, 64, 128, 200, 256, 300, 512):
+            rows = cell.kernel.small_forward_rows(H)
+            size = inference_chunk_size(cell, [4, H])
+            if rows >= INFER_CHUNK_SIZE:
+                assert size == INFER_CHUNK_SIZE
+            elif rows > 0 and not (cell.blas_inference and blas_avx512):
+                assert size == rows
+            else:
+                assert size == BLAS_INFER_CHUNK_SIZE
+        assert cell.kernel.small_forward_rows(8) >= INFER_CHUNK_SIZE
+        assert cell.kernel.small_forward_rows(4096) == 0

@@ -190,3 +190,45 @@ def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
             )
         states.append(from_chunks(Hs, ch, len(lengths)))
     assert np.array_equal(states[0], states[1], equal_nan=True)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("H", [130, 256])
+@pytest.mark.parametrize("blas_avx512", [False, True])
+def test_prediction_chunks_at_large_hidden_sizes(cell, H, blas_avx512, monkeypatch):
+    """float32, hidden 130 and 256: prediction's chunks (inference_chunk_size)
+    give the states of training's chunks (training_chunk_size), bit for bit
+    where both run through the small product (the AVX-512 build), to rounding
+    where prediction's go through BLAS."""
+    from helpers import KERNEL_CELLS, layer_problem
+
+    from skrnn import _recurrent, _threads
+    from skrnn._layout import from_chunks, inference_chunk_size, training_chunk_size
+
+    monkeypatch.setattr(_threads, "blas_has_avx512", lambda: blas_avx512)
+    kernel, gates, cache_width = KERNEL_CELLS[cell][:3]
+    spec = {"rnn": _recurrent.ELMAN, "gru": _recurrent.GRU, "lstm": _recurrent.LSTM}
+    infer_size = inference_chunk_size(spec[cell], [H])
+    train_size = training_chunk_size([H])
+    rng = np.random.default_rng(4)
+    X, lengths, weights = layer_problem(gates, rng, B=70, T=6, F=8, H=H)
+    X = X.astype(np.float32)
+    weights = [(0.5 * w).astype(np.float32) for w in weights]
+    states = []
+    for size in (train_size, infer_size):
+        ch = make_chunking(lengths, size)
+        Xc = to_chunks(X, ch, dtype=np.float32)
+        Hs = np.empty(Xc.shape[:3] + (H,), dtype=np.float32)
+        if size == train_size:
+            cache = np.empty(Xc.shape[:3] + (cache_width * H,), dtype=np.float32)
+            kernel.forward(Xc, ch.lengths, *weights, Hs, cache, 1, 1)
+        else:
+            kernel.infer(
+                Xc, ch.lengths, *weights, Hs, np.empty((0, 0, 0), np.float32), 1, 1
+            )
+        states.append(from_chunks(Hs, ch, len(lengths)))
+    if infer_size <= kernel.small_forward_rows(H):
+        assert infer_size == train_size
+        assert np.array_equal(states[0], states[1], equal_nan=True)
+    else:
+        assert_allclose(states[1], states[0], rtol=1e-4, atol=1e-5)
