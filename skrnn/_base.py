@@ -477,11 +477,7 @@ class BaseRecurrent(
                     g += part_g
         n = weight_total(sw, Y)
         params = self._params()
-        penalised = _network.is_weight_matrix(
-            len(self.coefs_),
-            self._bidirectional(),
-            skip=bool(getattr(self, "skip_steps", None)),
-        )
+        penalised = self._penalised()
         weights = [
             p for p, is_weight in zip(params, penalised, strict=True) if is_weight
         ]
@@ -492,6 +488,14 @@ class BaseRecurrent(
             if is_weight:
                 g += decay * p
         return value, grads
+
+    def _penalised(self):
+        """For each array of :meth:`_params`, whether the L2 term takes it."""
+        return _network.is_weight_matrix(
+            len(self.coefs_),
+            self._bidirectional(),
+            skip=bool(getattr(self, "skip_steps", None)),
+        )
 
     def _pass(
         self,

@@ -22,7 +22,6 @@ from ._data import (
     step_times,
     time_column_index,
     validate_sequences,
-    weight_total,
 )
 from ._docs import format_docstring
 from ._layout import INFER_CHUNK_SIZE, make_chunking
@@ -173,8 +172,9 @@ class _GRUD:
         )
         return _network.targets_at_entries(trace, Y, sw)[:3]
 
-    def _loss_grad(
+    def _pass(
         self,
+        net,
         X,
         lengths,
         Y,
@@ -182,26 +182,20 @@ class _GRUD:
         n_threads,
         *,
         loss,
-        step_norms=None,
-        step_grads=None,
-        rng=None,
-        masks=None,
-        recurrent_masks=None,
-        workspace=None,
-        sub_batch_rows=None,
+        total,
+        masks,
+        recurrent_masks,
+        step_norms,
+        step_grads,
+        workspace,
     ):
-        """As the base's, on :meth:`_training_inputs` ``X``; the gradients
-        in the order of :meth:`_params`. ``step_grads`` receives the GRU
-        layers' per-step shares, then the decay parameters'. The whole
-        minibatch in one pass (``sub_batch_rows``: None, see
-        :meth:`_sub_batch_rows`)."""
-        X = X[:, : lengths.max()]
-        net = self._network()
+        """The base's, on :meth:`_training_inputs` ``X``: the GRU layers'
+        passes on the decayed inputs, then the decay parameters' gradients
+        (in the order of :meth:`_params`); ``step_grads`` receives the GRU
+        layers' per-step shares, then the decay parameters'. Dropout masks
+        multiply the kernel's inputs [xhat, m] and, recurrent, the decayed
+        state in W_hh hhat_{t-1}."""
         inputs, gamma_h, saved = self._decayed(X)
-        if masks is None and recurrent_masks is None and rng is not None:
-            # variational dropout of the kernel's inputs [xhat, m]; the
-            # recurrent mask multiplies the decayed state in W_hh hhat_{t-1}
-            masks, recurrent_masks = self._draw_masks(X.shape[0], rng)
         trace = _network.forward(
             net,
             inputs,
@@ -212,7 +206,7 @@ class _GRUD:
             workspace=workspace,
             state_decay=gamma_h,
         )
-        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss)
+        value, dZ = _network.loss_and_output_grad(trace, Y, sw, loss, total=total)
         chained = {}
         grads = _network.backward(
             net,
@@ -231,13 +225,6 @@ class _GRUD:
         if step_grads is not None:
             shares = _grud.decay_gradients(*decay_inputs, by_step=True)
             step_grads += [shares[name] for name in _grud.DECAY_PARAMETERS]
-        n = weight_total(sw, Y)
-        for p, g, is_weight in zip(
-            self._params(), grads, self._penalised(), strict=True
-        ):
-            if is_weight:
-                value += 0.5 * self.alpha * float(np.vdot(p, p)) / n
-                g += float(self.alpha / n) * p  # float32 stays float32
         return value, grads
 
     # ------------------------------------------------------------ prediction
