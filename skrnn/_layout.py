@@ -128,19 +128,20 @@ def make_chunking(lengths, chunk_size=CHUNK_SIZE):
     return Chunking(order, chunk_lengths.reshape(n_chunks, chunk_size), n_steps)
 
 
-def to_chunks(A, chunking, dtype=None, *, out=None):
+def to_chunks(A, chunking, dtype=None, *, out=None, n_threads=1):
     """Gather a padded batch ``(B, T', W)`` into ``(n_chunks, T, S, W)``.
 
     Steps beyond each sequence's length are set to 0 (they may hold NaN
     padding); steps beyond ``A.shape[1]`` do not occur since ``T <= T'``.
     ``out``: an array of the result's shape and dtype to write it to.
+    ``n_threads``: OpenMP threads over the chunks.
     """
     dtype = A.dtype if dtype is None else np.dtype(dtype)
     A = np.ascontiguousarray(A, dtype=dtype)
     C, S, T = chunking.n_chunks, chunking.chunk_size, chunking.n_steps
     if out is None:
         out = np.empty((C, T, S, A.shape[2]), dtype=dtype)
-    _chunks.gather(A, chunking.order, chunking.lengths, out)
+    _chunks.gather(A, chunking.order, chunking.lengths, out, n_threads)
     return out
 
 

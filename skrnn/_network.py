@@ -277,6 +277,7 @@ def forward(
         ch,
         dtype,
         out=empty(ws, "x", (ch.n_chunks, ch.n_steps, ch.chunk_size, X.shape[2]), dtype),
+        n_threads=n_threads,
     )
     chunk_masks = _chunked_masks(masks, ch)
     rmasks = masked = None
@@ -605,7 +606,7 @@ def infer_states(net, X, ch, n_threads, *, state_decay=None):
     sequence ``(B, W)`` in batch order (what the read-out reads).
     ``state_decay`` as in :func:`forward`."""
     dtype = net.output_coef.dtype
-    x = to_chunks(X, ch, dtype=dtype)
+    x = to_chunks(X, ch, dtype=dtype, n_threads=n_threads)
     decay = None if state_decay is None else to_chunks(state_decay, ch, dtype=dtype)
     n_layers = len(net.coefs)
     for k, layer in enumerate(net.coefs):

@@ -11,5 +11,6 @@ def gather(
     order: NDArray[np.intp],
     lengths: NDArray[np.int32],
     out: Float,
+    n_threads: int = 1,
 ) -> None: ...
 def reverse(A: Float, lengths: NDArray[np.int32], out: Float) -> None: ...

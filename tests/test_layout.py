@@ -88,6 +88,7 @@ def test_gather_and_reverse_match_numpy(dtype, chunk_size, rng):
     ch = make_chunking(lengths, chunk_size)
     Xc = to_chunks(X, ch, dtype=dtype)
     assert_array_equal(Xc, _to_chunks_reference(X.astype(dtype), ch))
+    assert_array_equal(to_chunks(X, ch, dtype=dtype, n_threads=3), Xc)
     assert_array_equal(reverse_steps(Xc, ch), _reverse_reference(Xc, ch))
     assert_array_equal(reverse_steps(reverse_steps(Xc, ch), ch), Xc)
 
