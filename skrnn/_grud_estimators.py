@@ -24,7 +24,6 @@ from ._data import (
     validate_sequences,
 )
 from ._docs import format_docstring
-from ._layout import INFER_CHUNK_SIZE, make_chunking
 from ._recurrent import GRU, BaseRecurrentClassifier, BaseRecurrentRegressor
 from ._threads import blas_single_threaded, effective_n_threads
 
@@ -247,7 +246,7 @@ class _GRUD:
                 Xb = X[part, : L.max()]
                 inputs, gamma_h, _ = self._decayed(self._training_inputs(Xb, L))
                 if pooled:
-                    ch = make_chunking(L, INFER_CHUNK_SIZE)
+                    ch = _network.infer_chunking(net, L)
                     blocks.append(
                         _network.infer_states(
                             net, inputs, ch, n_threads, state_decay=gamma_h

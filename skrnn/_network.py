@@ -578,10 +578,11 @@ def chunked_weights(sw, ch):
     return np.broadcast_to(wc.reshape(ch.n_chunks, 1, ch.chunk_size), shape)
 
 
-def _inference_chunk_size(net):
-    return inference_chunk_size(
-        net.cell, [layer["weight_hh"].shape[1] for layer in net.coefs]
-    )
+def infer_chunking(net, lengths):
+    """The chunked layout of a batch for the inference path
+    (:func:`skrnn._layout.inference_chunk_size`)."""
+    sizes = [layer["weight_hh"].shape[1] for layer in net.coefs]
+    return make_chunking(lengths, inference_chunk_size(net.cell, sizes))
 
 
 def infer(net, X, lengths, n_threads, *, state_decay=None):
@@ -592,7 +593,7 @@ def infer(net, X, lengths, n_threads, *, state_decay=None):
     or per step ``(B, T, n_outputs)`` with NaN at padded steps, in batch
     order. ``state_decay`` as in :func:`forward`.
     """
-    ch = make_chunking(lengths, _inference_chunk_size(net))
+    ch = infer_chunking(net, lengths)
     states = infer_states(net, X, ch, n_threads, state_decay=state_decay)
     if net.return_sequences:
         Z = states @ net.output_coef.T + net.output_intercept
@@ -673,7 +674,7 @@ def raw_outputs(net, X, lengths, n_threads, *, pooled_states=False):
         part = slice(start, start + PREDICT_BLOCK)
         Xb = X[part, : lengths[part].max()]
         if pooled_states:
-            ch = make_chunking(lengths[part], _inference_chunk_size(net))
+            ch = infer_chunking(net, lengths[part])
             blocks.append(infer_states(net, Xb, ch, n_threads))
             continue
         Z = infer(net, Xb, lengths[part], n_threads)
