@@ -4,8 +4,9 @@ A batch of ``B`` padded sequences ``(B, T, F)`` is sorted by length (longest
 first, ties kept in order), cut into chunks of ``CHUNK_SIZE`` sequences and
 stored as ``(n_chunks, T, CHUNK_SIZE, F)``. The last chunk is filled up with
 empty rows of length 0. Chunks are the unit of parallel work; their size is
-fixed by the model (training) or a constant (prediction), never by the number
-of threads, so that results never depend on it.
+fixed by the model (training) or by the model, the kernels' build and the BLAS
+(prediction), never by the number of threads, so that results never depend on
+it.
 """
 
 from dataclasses import dataclass
@@ -50,10 +51,11 @@ def inference_chunk_size(cell, hidden_sizes):
     too, unless the cell prefers BLAS (``Cell.blas_inference``) and BLAS has
     AVX-512 kernels: there, and where BLAS does every per-step product,
     ``BLAS_INFER_CHUNK_SIZE``. Measured at hidden 256, 2048 sequences x 50
-    steps, 1 thread, AMD EPYC Zen 5 (benchmarks/RESULTS.md): the small
-    product is 15-28 % faster than OpenBLAS's SkylakeX kernels for the GRU,
-    2-12 % for the Elman RNN and 7-10 % slower for the LSTM; 32-59 % faster
-    than its Haswell kernels for all three.
+    steps, 1 thread, AMD EPYC Zen 5 (benchmarks/RESULTS.md, issue 13): the
+    small product against OpenBLAS's SkylakeX kernels in chunks of 64, GRU
+    float32 249.5 against 267.0-298.6 ms, float64 458.0 against 608.8-635.9,
+    Elman RNN 76.2 against 86.8, but LSTM float64 761-850 against 725-804;
+    against its Haswell kernels 39-57 % less time for all three.
     """
     from . import _threads
 
