@@ -63,9 +63,10 @@ SKRNN_REGRESSORS = [
     "EchoStateRegressor",
     "EMRecurrentRegressor",
 ]
+# brackets the defaults (32 units, step 3e-3; issue 14, round 11)
 GRADIENT_GRID = {
     "hidden_layer_sizes": [32, 64],
-    "learning_rate_init": [1e-3, 1e-2],
+    "learning_rate_init": [1e-3, 3e-3],
 }
 GRIDS = {
     "RNN": GRADIENT_GRID,
