@@ -164,6 +164,11 @@ def run_cell(dataset, model, seed, grid, params=None):
     n_iter = getattr(getattr(est, "steps", [(None, None)])[-1][1], "n_iter_", None)
     if n_iter is not None:
         result["n_iter"] = int(n_iter)
+    # the setting a grid chose (the step's prefix dropped)
+    if isinstance(est, GridSearchCV):
+        result["best_params"] = {
+            k.split("__", 1)[1]: v for k, v in est.best_params_.items()
+        }
     return result
 
 
