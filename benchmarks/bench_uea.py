@@ -63,9 +63,10 @@ SKRNN_REGRESSORS = [
     "EchoStateRegressor",
     "EMRecurrentRegressor",
 ]
+# brackets the defaults (32 units, step 3e-3; issue 14, round 11)
 GRADIENT_GRID = {
     "hidden_layer_sizes": [32, 64],
-    "learning_rate_init": [1e-3, 1e-2],
+    "learning_rate_init": [1e-3, 3e-3],
 }
 GRIDS = {
     "RNN": GRADIENT_GRID,
@@ -163,6 +164,11 @@ def run_cell(dataset, model, seed, grid, params=None):
     n_iter = getattr(getattr(est, "steps", [(None, None)])[-1][1], "n_iter_", None)
     if n_iter is not None:
         result["n_iter"] = int(n_iter)
+    # the setting a grid chose (the step's prefix dropped)
+    if isinstance(est, GridSearchCV):
+        result["best_params"] = {
+            k.split("__", 1)[1]: v for k, v in est.best_params_.items()
+        }
     return result
 
 
