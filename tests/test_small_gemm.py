@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skrnn._layout import INFER_CHUNK_SIZE, make_chunking, to_chunks
+from skrnn._layout import INFER_CHUNK_SIZE, from_chunks, make_chunking, to_chunks
 
 
 def _builds():
@@ -169,19 +169,28 @@ def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
     chunks of 64 (prediction) give each sequence the same states, bit for bit."""
     from helpers import KERNEL_CELLS, layer_problem
 
-    from skrnn._layout import from_chunks
-
     kernel, gates, cache_width = KERNEL_CELLS[cell][:3]
     rng = np.random.default_rng(3)
     X, lengths, weights = layer_problem(gates, rng, B=90, T=23, F=8, H=H)
     X = X.astype(np.float32)
     weights = [w.astype(np.float32) for w in weights]
+    states = _train_and_infer_states(
+        kernel, cache_width, X, lengths, weights, H, 16, INFER_CHUNK_SIZE
+    )
+    assert np.array_equal(states[0], states[1], equal_nan=True)
+
+
+def _train_and_infer_states(
+    kernel, cache_width, X, lengths, weights, H, train_size, infer_size
+):
+    """Each sequence's float32 states by forward over chunks of train_size
+    rows and by infer over chunks of infer_size, in batch order."""
     states = []
-    for size in (16, INFER_CHUNK_SIZE):
+    for size, training in ((train_size, True), (infer_size, False)):
         ch = make_chunking(lengths, size)
         Xc = to_chunks(X, ch, dtype=np.float32)
         Hs = np.empty(Xc.shape[:3] + (H,), dtype=np.float32)
-        if size == 16:
+        if training:
             cache = np.empty(Xc.shape[:3] + (cache_width * H,), dtype=np.float32)
             kernel.forward(Xc, ch.lengths, *weights, Hs, cache, 1, 1)
         else:
@@ -189,7 +198,7 @@ def test_training_and_inference_chunks_agree_bit_for_bit(cell, H):
                 Xc, ch.lengths, *weights, Hs, np.empty((0, 0, 0), np.float32), 1, 1
             )
         states.append(from_chunks(Hs, ch, len(lengths)))
-    assert np.array_equal(states[0], states[1], equal_nan=True)
+    return states
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -203,7 +212,7 @@ def test_prediction_chunks_at_large_hidden_sizes(cell, H, blas_avx512, monkeypat
     from helpers import KERNEL_CELLS, layer_problem
 
     from skrnn import _recurrent, _threads
-    from skrnn._layout import from_chunks, inference_chunk_size, training_chunk_size
+    from skrnn._layout import inference_chunk_size, training_chunk_size
 
     monkeypatch.setattr(_threads, "blas_has_avx512", lambda: blas_avx512)
     kernel, gates, cache_width = KERNEL_CELLS[cell][:3]
@@ -214,19 +223,9 @@ def test_prediction_chunks_at_large_hidden_sizes(cell, H, blas_avx512, monkeypat
     X, lengths, weights = layer_problem(gates, rng, B=70, T=6, F=8, H=H)
     X = X.astype(np.float32)
     weights = [(0.5 * w).astype(np.float32) for w in weights]
-    states = []
-    for size in (train_size, infer_size):
-        ch = make_chunking(lengths, size)
-        Xc = to_chunks(X, ch, dtype=np.float32)
-        Hs = np.empty(Xc.shape[:3] + (H,), dtype=np.float32)
-        if size == train_size:
-            cache = np.empty(Xc.shape[:3] + (cache_width * H,), dtype=np.float32)
-            kernel.forward(Xc, ch.lengths, *weights, Hs, cache, 1, 1)
-        else:
-            kernel.infer(
-                Xc, ch.lengths, *weights, Hs, np.empty((0, 0, 0), np.float32), 1, 1
-            )
-        states.append(from_chunks(Hs, ch, len(lengths)))
+    states = _train_and_infer_states(
+        kernel, cache_width, X, lengths, weights, H, train_size, infer_size
+    )
     if infer_size <= kernel.small_forward_rows(H):
         assert infer_size == train_size
         assert np.array_equal(states[0], states[1], equal_nan=True)
